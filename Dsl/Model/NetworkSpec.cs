@@ -1,0 +1,128 @@
+// The plain network description: the TorchSharp-free records that the language produces and Core builds modules from.
+namespace SnnDsl.Dsl.Model;
+
+/// <summary>Per-sample tensor shape without batch or time, e.g. [3, 32, 32] or [512].</summary>
+public sealed record Shape(IReadOnlyList<long> Dims)
+{
+    public static Shape Of(params long[] dims) => new(dims);
+    public int Rank => Dims.Count;
+    public long this[int i] => Dims[i];
+    public long Elements => Dims.Aggregate(1L, (a, b) => checked(a * b));
+    public bool Equals(Shape? other) => other is not null && Dims.SequenceEqual(other.Dims);
+    public override int GetHashCode() => Dims.Aggregate(17, (h, d) => h * 31 + d.GetHashCode());
+    public override string ToString() => "[" + string.Join(", ", Dims) + "]";
+}
+
+public enum ResetMode { Soft, Hard }
+
+public enum NeuronKind
+{
+    /// <summary>Leaky integrate-and-fire: u_t = λ·v_{t-1} + x_t.</summary>
+    Lif,
+    /// <summary>Integrate-and-fire: LIF with λ = 1 (no leak).</summary>
+    If,
+}
+
+public enum SurrogateKind
+{
+    /// <summary>σ'(α·x)·α, the derivative of σ(α·x) (the paper's, α = 4).</summary>
+    Sigmoid,
+    /// <summary>α/2 / (1 + (π/2·α·x)²), the derivative of atan(π/2·α·x)/π + 1/2 (SpikingJelly's ATan, α = 2).</summary>
+    ATan,
+    /// <summary>max(0, α − α²·|x|), the derivative of a piecewise quadratic (SpikingJelly's PiecewiseQuadratic, α = 1).</summary>
+    PiecewiseQuadratic,
+    /// <summary>1/α on |x| &lt; α/2, else 0, the derivative of clamp(x/α + 1/2, 0, 1) (rectangular window of width α = 1).</summary>
+    Rectangular,
+}
+
+/// <summary>A surrogate gradient: Heaviside forward, the derivative of a smooth primitive of sharpness Alpha backward.</summary>
+public sealed record SurrogateSpec(SurrogateKind Kind, double Alpha)
+{
+    public static SurrogateSpec Sigmoid(double alpha = 4.0) => new(SurrogateKind.Sigmoid, alpha);
+    public static double DefaultAlpha(SurrogateKind kind) => kind switch
+    {
+        SurrogateKind.Sigmoid => 4.0,
+        SurrogateKind.ATan => 2.0,
+        SurrogateKind.PiecewiseQuadratic => 1.0,
+        SurrogateKind.Rectangular => 1.0,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+}
+
+/// <summary>
+/// Neuron dynamics (RATEBP.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
+/// (IF neurons: λ = 1). Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft reset, detached.
+/// </summary>
+public sealed record NeuronSpec(
+    NeuronKind Kind = NeuronKind.Lif,
+    double Tau = 1.25,
+    double Threshold = 1.0,
+    ResetMode Reset = ResetMode.Soft,
+    double ResetValue = 0.0,
+    bool DetachReset = true,
+    SurrogateSpec? Surrogate = null)
+{
+    public SurrogateSpec SurrogateOrDefault => Surrogate ?? SurrogateSpec.Sigmoid();
+    public double Decay => Kind == NeuronKind.If ? 1.0 : 1.0 - 1.0 / Tau;
+    public static NeuronSpec Paper => new();
+    /// <summary>A neuron with decay λ given directly (τ = 1 / (1 − λ)).</summary>
+    public static NeuronSpec FromDecay(double decay) => new(Tau: 1.0 / (1.0 - decay));
+}
+
+/// <summary>A layer of the description. Name is its path segment in parameter names ("0", "conv1", ...).</summary>
+public abstract record LayerSpec(string Name);
+
+public sealed record ConvSpec(string Name, long OutChannels, int Kernel, int Stride = 1, int Padding = 0,
+    bool Bias = true, int Groups = 1, int Dilation = 1) : LayerSpec(Name);
+
+public sealed record LinearSpec(string Name, long OutFeatures, bool Bias = true) : LayerSpec(Name);
+
+public sealed record BatchNormSpec(string Name, double Eps = 1e-5, double Momentum = 0.1) : LayerSpec(Name);
+
+/// <summary>A spiking neuron layer (LIF or IF) with its fully resolved parameters.</summary>
+public sealed record NeuronLayerSpec(string Name, NeuronSpec Neuron) : LayerSpec(Name);
+
+public sealed record AvgPoolSpec(string Name, int Kernel, int Stride, int Padding = 0) : LayerSpec(Name);
+
+public sealed record MaxPoolSpec(string Name, int Kernel, int Stride, int Padding = 0) : LayerSpec(Name);
+
+/// <summary>Adaptive average pooling to OutputSize × OutputSize (1 = global average pooling).</summary>
+public sealed record AdaptiveAvgPoolSpec(string Name, int OutputSize = 1) : LayerSpec(Name);
+
+/// <summary>Flattens every per-sample dimension into one.</summary>
+public sealed record FlattenSpec(string Name) : LayerSpec(Name);
+
+/// <summary>Dropout with one mask per sample shared by all time steps (as SpikingJelly's layer.Dropout).</summary>
+public sealed record DropoutSpec(string Name, double P) : LayerSpec(Name);
+
+public sealed record IdentitySpec(string Name) : LayerSpec(Name);
+
+/// <summary>Layers applied in order; a named block or stage of the network.</summary>
+public sealed record SequenceSpec(string Name, IReadOnlyList<LayerSpec> Layers) : LayerSpec(Name);
+
+/// <summary>How a residual merges its body with its shortcut (SEW-ResNet's connect functions).</summary>
+public enum MergeKind
+{
+    /// <summary>body + shortcut</summary>
+    Add,
+    /// <summary>body · shortcut (spikes: logical and)</summary>
+    And,
+    /// <summary>(1 − body) · shortcut (spikes: and-not)</summary>
+    IAnd,
+}
+
+/// <summary>
+/// merge(body(x), shortcut(x)). Shortcut null means identity. A shortcut "derived from shapes" is resolved by the
+/// language into either null or a concrete sequence (conv 1×1 + BN) before it reaches this record.
+/// </summary>
+public sealed record ResidualSpec(string Name, SequenceSpec Body, SequenceSpec? Shortcut, MergeKind Merge = MergeKind.Add)
+    : LayerSpec(Name);
+
+/// <summary>
+/// A whole network: per-sample input shape, class count, and the layers. The network output is the mean over
+/// time steps of the last layer's outputs (a non-spiking linear read-out).
+/// </summary>
+public sealed record NetworkSpec(string Name, Shape Input, IReadOnlyList<LayerSpec> Layers)
+{
+    public SequenceSpec Root => new("", Layers);
+}

@@ -1,0 +1,31 @@
+// Helpers shared by the test files: tensor comparisons and paths to test data.
+module SnnDsl.Tests.Support
+
+open System
+open System.IO
+open Expecto
+open TorchSharp
+
+/// Folder of the self-contained test data copied next to the test assembly.
+let dataPath (relative: string) = Path.Combine(AppContext.BaseDirectory, "Data", relative)
+
+/// Largest absolute difference between two tensors of equal shape.
+let maxAbsDiff (a: torch.Tensor) (b: torch.Tensor) =
+    (a.to_type(torch.float64) - b.to_type(torch.float64)).abs().max().item<float>()
+
+/// Cosine similarity of two tensors seen as flat vectors.
+let cosine (a: torch.Tensor) (b: torch.Tensor) =
+    let a = a.to_type(torch.float64).flatten()
+    let b = b.to_type(torch.float64).flatten()
+    (a.dot(b) / (a.norm() * b.norm() + 1e-300)).item<float>()
+
+/// Asserts |a - b| <= atol + rtol * |b| elementwise, naming the worst element in the message.
+let expectClose (rtol: float) (atol: float) (actual: torch.Tensor) (expected: torch.Tensor) (what: string) =
+    Expect.sequenceEqual actual.shape expected.shape $"{what}: shape"
+    let a = actual.to_type(torch.float64)
+    let e = expected.to_type(torch.float64)
+    let excess = (a - e).abs() - (e.abs() * rtol + atol)
+    let worst = excess.max().item<float>()
+    if worst > 0.0 then
+        failtestf "%s: max |diff| %g exceeds atol %g + rtol %g·|expected| (max |expected| %g)"
+            what (maxAbsDiff a e) atol rtol (e.abs().max().item<float>())
