@@ -114,9 +114,14 @@ public enum MergeKind
 /// <summary>
 /// merge(body(x), shortcut(x)). Shortcut null means identity. A shortcut "derived from shapes" is resolved by the
 /// language into either null or a concrete sequence (conv 1×1 + BN) before it reaches this record.
+/// In parameter names the two branches are always "body" and "shortcut" (their own Name is not used).
 /// </summary>
 public sealed record ResidualSpec(string Name, SequenceSpec Body, SequenceSpec? Shortcut, MergeKind Merge = MergeKind.Add)
-    : LayerSpec(Name);
+    : LayerSpec(Name)
+{
+    public const string BodyName = "body";
+    public const string ShortcutName = "shortcut";
+}
 
 /// <summary>
 /// A whole network: per-sample input shape, class count, and the layers. The network output is the mean over

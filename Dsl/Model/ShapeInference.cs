@@ -50,8 +50,8 @@ public static class ShapeInference
             case ResidualSpec res:
             {
                 int at = rows?.Count ?? 0;
-                var body = Walk(res.Body, path, input, rows, depth + 1);
-                var shortcut = res.Shortcut is null ? input : Walk(res.Shortcut, path, input, rows, depth + 1);
+                var body = Walk(res.Body with { Name = ResidualSpec.BodyName }, path, input, rows, depth + 1);
+                var shortcut = res.Shortcut is null ? input : Walk(res.Shortcut with { Name = ResidualSpec.ShortcutName }, path, input, rows, depth + 1);
                 if (!body.Equals(shortcut))
                     throw new ShapeException(path,
                         $"residual '{path}': body gives {body} but the shortcut gives {shortcut}; they must match to {res.Merge.ToString().ToLowerInvariant()}");

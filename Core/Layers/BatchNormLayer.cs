@@ -1,0 +1,90 @@
+// Batch normalisation in the three modes, including rate-BP's rate pass with spike-pass statistics (RATEBP.md §3).
+using SnnDsl.Dsl.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SnnDsl.Core.Layers;
+
+/// <summary>
+/// BatchNorm over channels of [N, C, H, W] or [N, C]. Multi-step statistics are taken over T·B (tdBN-like),
+/// single-step statistics per step. The spike pass records the batch mean and biased variance (rate-S: their mean
+/// over steps) and updates the running statistics; the rate pass normalises with the recorded statistics in value
+/// while the gradient flows through the statistics of the rate batch, and does not update running statistics again.
+/// </summary>
+public sealed class BatchNormLayer : SpikingLayer
+{
+    readonly BatchNormSpec _spec;
+    public Parameter Weight { get; }
+    public Parameter Bias { get; }
+    public Tensor RunningMean { get; }
+    public Tensor RunningVar { get; }
+    public Tensor BatchesTracked { get; }
+
+    sealed class Statistics { public Tensor? MeanSum, VarSum; public int Steps; }
+
+    public BatchNormLayer(BatchNormSpec spec, string path, long channels) : base(spec.Name, path)
+    {
+        _spec = spec;
+        Weight = new Parameter(ones(channels));
+        Bias = new Parameter(zeros(channels));
+        RunningMean = zeros(channels);
+        RunningVar = ones(channels);
+        BatchesTracked = zeros(1, dtype: int64).squeeze();
+        register_parameter("weight", Weight);
+        register_parameter("bias", Bias);
+        register_buffer("running_mean", RunningMean);
+        register_buffer("running_var", RunningVar);
+        register_buffer("num_batches_tracked", BatchesTracked);
+    }
+
+    public override Tensor MultiStep(Tensor x, PassContext ctx) => Normalise(x, ctx);
+
+    public override Tensor SingleStep(Tensor x, PassContext ctx) => Normalise(x, ctx);
+
+    Tensor Normalise(Tensor x, PassContext ctx)
+    {
+        if (!training || !ctx.Record)
+            return F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
+        // spike pass (no graph): statistics of this batch, kept for the rate pass
+        var dims = ReducedDims(x);
+        var (variance, mean) = var_mean(x, dims, unbiased: false);
+        var stats = ctx.State(this, () => new Statistics());
+        stats.MeanSum = stats.MeanSum is null ? mean : stats.MeanSum + mean;
+        stats.VarSum = stats.VarSum is null ? variance : stats.VarSum + variance;
+        stats.Steps++;
+        UpdateRunning(mean, variance, x.numel() / x.shape[1]);
+        return F.batch_norm(x, mean, variance, Weight, Bias, false, 0.0, _spec.Eps);
+    }
+
+    void UpdateRunning(Tensor mean, Tensor variance, long n)
+    {
+        using var _ = no_grad();
+        double m = _spec.Momentum;
+        RunningMean.mul_(1 - m).add_(mean, alpha: m);
+        RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
+        BatchesTracked.add_(1);
+    }
+
+    // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))
+    public override Tensor Rate(Tensor x, PassContext ctx)
+    {
+        if (!training) return F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, false, 0.0, _spec.Eps);
+        var stats = ctx.Recorded<Statistics>(this, Path);
+        var dims = ReducedDims(x);
+        var shape = BroadcastShape(x);
+        var meanRate = x.mean(dims, keepdim: true);
+        var mean = (stats.MeanSum! / stats.Steps).view(shape) + (meanRate - meanRate.detach());
+        var centred = x - mean;
+        var varRate = centred.square().mean(dims, keepdim: true);
+        var variance = (stats.VarSum! / stats.Steps).view(shape) + (varRate - varRate.detach());
+        var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
+        return normalised * Weight.view(shape) + Bias.view(shape);
+    }
+
+    static long[] ReducedDims(Tensor x) => x.dim() == 4 ? [0, 2, 3] : x.dim() == 2 ? [0]
+        : throw new ArgumentException($"batch norm expects [N, C, H, W] or [N, C], got [{string.Join(", ", x.shape)}]", nameof(x));
+
+    static long[] BroadcastShape(Tensor x) => x.dim() == 4 ? [1, x.shape[1], 1, 1] : [1, x.shape[1]];
+}

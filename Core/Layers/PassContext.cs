@@ -1,0 +1,55 @@
+// Per-batch state of one forward pass: time steps, what the spike pass records for the rate pass, neuron states.
+using SnnDsl.Core.Surrogates;
+using static TorchSharp.torch;
+
+namespace SnnDsl.Core.Layers;
+
+/// <summary>
+/// Everything a forward pass needs besides the weights, for ONE batch: the number of time steps, whether the spike pass
+/// records what the rate pass will need (rates, eligibilities, BN statistics, merge values), and per-layer state
+/// (membranes between single-step calls, dropout masks). Layers hold no per-batch state themselves, so nothing
+/// leaks into the next batch: a new batch gets a new context, and every tensor in it belongs to that batch's
+/// dispose scope.
+/// </summary>
+public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gradientForm = SpikeGradientForm.StraightThrough)
+{
+    readonly Dictionary<object, object> _states = new(ReferenceEqualityComparer.Instance);
+    readonly Dictionary<string, (Tensor Sum, int Count)> _firingRates = new();
+
+    /// <summary>T, the number of time steps of this pass.</summary>
+    public int TimeSteps { get; } = timeSteps > 0 ? timeSteps : throw new ArgumentOutOfRangeException(nameof(timeSteps), "T must be positive");
+
+    /// <summary>True in the rate-BP spike pass: layers keep what their rate pass needs.</summary>
+    public bool Record { get; } = record;
+
+    /// <summary>How spikes carry the surrogate gradient when a graph is built (BPTT modes).</summary>
+    public SpikeGradientForm GradientForm { get; } = gradientForm;
+
+    /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
+    public int Step { get; set; }
+
+    /// <summary>The state object of a layer in this pass, created on first use.</summary>
+    public TState State<TState>(object layer, Func<TState> create) where TState : class
+    {
+        if (_states.TryGetValue(layer, out var state)) return (TState)state;
+        var created = create();
+        _states[layer] = created;
+        return created;
+    }
+
+    /// <summary>The state a layer stored earlier in this pass; throws if it never ran (a programming error).</summary>
+    public TState Recorded<TState>(object layer, string path) where TState : class =>
+        _states.TryGetValue(layer, out var state) ? (TState)state
+            : throw new InvalidOperationException($"layer '{path}' has no spike-pass record: run the spike pass with Record = true before the rate pass");
+
+    /// <summary>A neuron layer reports the mean of its spikes (a 0-d tensor): once per multi-step call, once per step otherwise.</summary>
+    public void ReportFiringRate(string path, Tensor meanRate)
+    {
+        var rate = meanRate.detach();
+        _firingRates[path] = _firingRates.TryGetValue(path, out var acc) ? (acc.Sum + rate, acc.Count + 1) : (rate, 1);
+    }
+
+    /// <summary>Mean firing rate per neuron layer over the batch and all time steps of this pass, in execution order.</summary>
+    public IReadOnlyDictionary<string, double> FiringRates() =>
+        _firingRates.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.item<float>() / (double)kv.Value.Count);
+}
