@@ -71,16 +71,23 @@ public sealed class BatchNormLayer : SpikingLayer
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
         if (!training) return F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, false, 0.0, _spec.Eps);
-        var stats = ctx.Recorded<Statistics>(this, Path);
+        var (spikeMean, spikeVariance) = RecordedStatistics(ctx);
         var dims = ReducedDims(x);
         var shape = BroadcastShape(x);
         var meanRate = x.mean(dims, keepdim: true);
-        var mean = (stats.MeanSum! / stats.Steps).view(shape) + (meanRate - meanRate.detach());
+        var mean = spikeMean.view(shape) + (meanRate - meanRate.detach());
         var centred = x - mean;
         var varRate = centred.square().mean(dims, keepdim: true);
-        var variance = (stats.VarSum! / stats.Steps).view(shape) + (varRate - varRate.detach());
+        var variance = spikeVariance.view(shape) + (varRate - varRate.detach());
         var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
+    }
+
+    /// <summary>The batch mean and biased variance [C] that the spike pass recorded in ctx (rate-S: averaged over steps).</summary>
+    public (Tensor Mean, Tensor Variance) RecordedStatistics(PassContext ctx)
+    {
+        var stats = ctx.Recorded<Statistics>(this, Path);
+        return (stats.MeanSum! / stats.Steps, stats.VarSum! / stats.Steps);
     }
 
     static long[] ReducedDims(Tensor x) => x.dim() == 4 ? [0, 2, 3] : x.dim() == 2 ? [0]

@@ -29,3 +29,9 @@ let expectClose (rtol: float) (atol: float) (actual: torch.Tensor) (expected: to
     if worst > 0.0 then
         failtestf "%s: max |diff| %g exceeds atol %g + rtol %g·|expected| (max |expected| %g)"
             what (maxAbsDiff a e) atol rtol (e.abs().max().item<float>())
+
+/// The gradient of a parameter, failing the test when backward never reached it.
+let gradOf (name: string) (p: torch.Tensor) =
+    match p.grad with
+    | null -> failtestf "parameter %s has no gradient" name
+    | g -> g

@@ -1,0 +1,131 @@
+// The four gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (RATEBP.md §2–3).
+using System.Diagnostics;
+using SnnDsl.Core.Layers;
+using SnnDsl.Core.Model;
+using SnnDsl.Core.Surrogates;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace SnnDsl.Core.Estimators;
+
+public enum EstimatorKind
+{
+    /// <summary>BPTT, time loop inside each layer; BN statistics over T·B.</summary>
+    BpttM,
+    /// <summary>BPTT, time loop outside the network; BN statistics per step.</summary>
+    BpttS,
+    /// <summary>Rate-BP: multi-step spike pass without a graph, then one rate pass with backward.</summary>
+    RateM,
+    /// <summary>Rate-BP: single-step spike pass with online rates/eligibilities/BN statistics, then one rate pass.</summary>
+    RateS,
+}
+
+/// <summary>Options shared by the estimators.</summary>
+/// <param name="TimeSteps">T.</param>
+/// <param name="RateGradientScale">
+/// Rate-BP only: the factor on the gradient (not the loss value). The reference multiplies by 1/T and its published
+/// learning rates assume it; <see cref="RateScaling.InverseT"/> is the default.</param>
+/// <param name="GradientForm">How spikes carry surrogate gradients in BPTT graphs.</param>
+/// <param name="LabelSmoothing">Cross-entropy label smoothing.</param>
+public sealed record EstimatorOptions(
+    int TimeSteps,
+    RateScaling RateGradientScale = RateScaling.InverseT,
+    SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
+    double LabelSmoothing = 0.0);
+
+public enum RateScaling
+{
+    /// <summary>Gradients of rate-BP are multiplied by 1/T (the reference's behaviour; loss value unchanged).</summary>
+    InverseT,
+    /// <summary>Gradients of rate-BP are not scaled.</summary>
+    None,
+}
+
+/// <summary>What one forward+backward produced. Output is the mean over time of the read-out, detached.</summary>
+public sealed record GradientResult(double Loss, Tensor Output, IReadOnlyDictionary<string, double> FiringRates, PhaseTimes Times);
+
+/// <summary>Wall time of the phases of one iteration, in milliseconds.</summary>
+public sealed record PhaseTimes(double ForwardMs, double RatePassMs, double BackwardMs);
+
+/// <summary>
+/// Computes the loss on one batch and accumulates parameter gradients (in .grad) with one estimator. The caller owns
+/// the dispose scope around the call, zeroes gradients, and steps the optimiser.
+/// </summary>
+public abstract class GradientEstimator(EstimatorOptions options)
+{
+    public EstimatorOptions Options { get; } = options;
+    public abstract EstimatorKind Kind { get; }
+
+    public static GradientEstimator Create(EstimatorKind kind, EstimatorOptions options) => kind switch
+    {
+        EstimatorKind.BpttM => new BpttEstimator(options, multiStep: true),
+        EstimatorKind.BpttS => new BpttEstimator(options, multiStep: false),
+        EstimatorKind.RateM => new RateEstimator(options, multiStep: true),
+        EstimatorKind.RateS => new RateEstimator(options, multiStep: false),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    /// <summary>Runs forward and backward for one batch in training mode; labels: [B] int64.</summary>
+    public abstract GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels);
+
+    protected Tensor Loss(Tensor output, Tensor labels) =>
+        F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);
+
+    protected static double Elapsed(ref long since)
+    {
+        long now = Stopwatch.GetTimestamp();
+        double ms = Stopwatch.GetElapsedTime(since, now).TotalMilliseconds;
+        since = now;
+        return ms;
+    }
+}
+
+/// <summary>Backpropagation through time: one graph over all T steps (RATEBP.md §2).</summary>
+public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : GradientEstimator(options)
+{
+    public override EstimatorKind Kind => multiStep ? EstimatorKind.BpttM : EstimatorKind.BpttS;
+
+    public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
+    {
+        network.train();
+        long clock = Stopwatch.GetTimestamp();
+        var ctx = new PassContext(Options.TimeSteps, record: false, Options.GradientForm);
+        var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
+        var loss = Loss(output, labels);
+        double forward = Elapsed(ref clock);
+        loss.backward();
+        double backward = Elapsed(ref clock);
+        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
+    }
+}
+
+/// <summary>
+/// Rate-based backpropagation (RATEBP.md §3): a spike pass over T steps without a graph records rates, eligibilities
+/// and BN statistics; one rate pass on the time-averaged input builds a graph the size of one step; backward once.
+/// The output (and so the loss) equals the spike pass's mean output; gradients are scaled per <see cref="RateScaling"/>.
+/// </summary>
+public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : GradientEstimator(options)
+{
+    public override EstimatorKind Kind => multiStep ? EstimatorKind.RateM : EstimatorKind.RateS;
+
+    public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
+    {
+        network.train();
+        long clock = Stopwatch.GetTimestamp();
+        var ctx = new PassContext(Options.TimeSteps, record: true, Options.GradientForm);
+        using (no_grad())
+        {
+            if (multiStep) network.MultiStep(input, ctx);
+            else network.SingleStep(input, ctx);
+        }
+        double spikePass = Elapsed(ref clock);
+        var output = network.Rate(input, ctx);
+        var loss = Loss(output, labels);
+        double ratePass = Elapsed(ref clock);
+        double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
+        (scale == 1.0 ? loss : loss * scale).backward();
+        double backward = Elapsed(ref clock);
+        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
+    }
+}
