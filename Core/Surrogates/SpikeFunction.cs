@@ -52,6 +52,6 @@ public sealed class SurrogateSpike : torch.autograd.SingleTensorFunction<Surroga
         var x = ctx.get_saved_variables()[0];
         var surrogate = (Surrogate)ctx.get_data(SurrogateKey);
         using var derivative = surrogate.Derivative(x);
-        return [gradOutput * derivative];
+        return [gradOutput * derivative, null!]; // one entry per input of apply(x, surrogate); the surrogate has none
     }
 }

@@ -35,3 +35,7 @@ let gradOf (name: string) (p: torch.Tensor) =
     match p.grad with
     | null -> failtestf "parameter %s has no gradient" name
     | g -> g
+
+/// True when two tensors have the same shape and exactly equal elements.
+let sameTensor (a: torch.Tensor) (b: torch.Tensor) =
+    a.shape = b.shape && a.eq(b).all().item<bool>()

@@ -1,0 +1,40 @@
+// Optimiser construction as published: SGD with momentum, weight decay only on conv and linear weights.
+using SnnDsl.Core.Layers;
+using SnnDsl.Core.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SnnDsl.Core.Training;
+
+/// <summary>Splits parameters into those that take weight decay (conv/linear weights) and those that do not (BN, biases).</summary>
+public static class ParameterGroups
+{
+    public static (IReadOnlyList<Parameter> Decayed, IReadOnlyList<Parameter> NotDecayed) Split(SpikingNetwork network)
+    {
+        var decayed = new List<Parameter>();
+        var notDecayed = new List<Parameter>();
+        foreach (var layer in network.Layers)
+        {
+            switch (layer)
+            {
+                case ConvLayer c: decayed.Add(c.Weight); if (c.Bias is not null) notDecayed.Add(c.Bias); break;
+                case LinearLayer l: decayed.Add(l.Weight); if (l.Bias is not null) notDecayed.Add(l.Bias); break;
+                case BatchNormLayer b: notDecayed.Add(b.Weight); notDecayed.Add(b.Bias); break;
+            }
+        }
+        return (decayed, notDecayed);
+    }
+
+    /// <summary>SGD (momentum, optional Nesterov) with weight decay on conv/linear weights only. Build it after moving the network to its device.</summary>
+    public static optim.Optimizer Sgd(SpikingNetwork network, double lr, double momentum, double weightDecay, bool nesterov = false)
+    {
+        var (decayed, notDecayed) = Split(network);
+        var groups = new List<SGD.ParamGroup>
+        {
+            new(decayed, new SGD.Options { LearningRate = lr, momentum = momentum, weight_decay = weightDecay, nesterov = nesterov }),
+            new(notDecayed, new SGD.Options { LearningRate = lr, momentum = momentum, weight_decay = 0.0, nesterov = nesterov }),
+        };
+        return optim.SGD(groups, lr, momentum, 0.0, 0.0, nesterov);
+    }
+}
