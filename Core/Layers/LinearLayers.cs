@@ -14,17 +14,17 @@ public sealed class ConvLayer : StatelessLayer
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
-    public ConvLayer(ConvSpec spec, string path, long inChannels) : base(spec.Name, path)
+    public ConvLayer(ConvSpec spec, string path, long inChannels, Generator? generator = null) : base(spec.Name, path)
     {
         _spec = spec;
         Weight = new Parameter(empty(spec.OutChannels, inChannels / spec.Groups, spec.Kernel, spec.Kernel));
         long fanIn = inChannels / spec.Groups * spec.Kernel * spec.Kernel;
-        Init.KaimingUniform(Weight, fanIn);
+        Init.KaimingUniform(Weight, fanIn, generator);
         register_parameter("weight", Weight);
         if (spec.Bias)
         {
             Bias = new Parameter(empty(spec.OutChannels));
-            Init.FanInUniform(Bias, fanIn);
+            Init.FanInUniform(Bias, fanIn, generator);
             register_parameter("bias", Bias);
         }
     }
@@ -40,15 +40,15 @@ public sealed class LinearLayer : StatelessLayer
     public Parameter Weight { get; }
     public Parameter? Bias { get; }
 
-    public LinearLayer(LinearSpec spec, string path, long inFeatures) : base(spec.Name, path)
+    public LinearLayer(LinearSpec spec, string path, long inFeatures, Generator? generator = null) : base(spec.Name, path)
     {
         Weight = new Parameter(empty(spec.OutFeatures, inFeatures));
-        Init.KaimingUniform(Weight, inFeatures);
+        Init.KaimingUniform(Weight, inFeatures, generator);
         register_parameter("weight", Weight);
         if (spec.Bias)
         {
             Bias = new Parameter(empty(spec.OutFeatures));
-            Init.FanInUniform(Bias, inFeatures);
+            Init.FanInUniform(Bias, inFeatures, generator);
             register_parameter("bias", Bias);
         }
     }
@@ -93,13 +93,13 @@ public sealed class MaxPoolLayer(MaxPoolSpec spec, string path) : NonlinearLayer
 public static class Init
 {
     /// <summary>kaiming_uniform(a = √5): U(−b, b) with b = √(6 / ((1 + a²)·fan_in)) = 1/√fan_in.</summary>
-    public static void KaimingUniform(Tensor weight, long fanIn) => FanInUniform(weight, fanIn);
+    public static void KaimingUniform(Tensor weight, long fanIn, Generator? generator) => FanInUniform(weight, fanIn, generator);
 
     /// <summary>U(−1/√fan_in, 1/√fan_in), PyTorch's bias initialisation.</summary>
-    public static void FanInUniform(Tensor t, long fanIn)
+    public static void FanInUniform(Tensor t, long fanIn, Generator? generator)
     {
         double bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;
         using var _ = no_grad();
-        t.uniform_(-bound, bound);
+        t.uniform_(-bound, bound, generator);
     }
 }

@@ -62,7 +62,7 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
     {
         var y = Apply(x);
-        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(0);
+        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
         return y;
     }
 

@@ -54,7 +54,7 @@ public sealed class ResidualLayer : SpikingLayer
     {
         var y = Merge(_merge, Body.MultiStep(x, ctx), Shortcut?.MultiStep(x, ctx) ?? x);
         if (ctx.Record && _merge != MergeKind.Add)
-            ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(0);
+            ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
         return y;
     }
 

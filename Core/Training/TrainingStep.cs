@@ -38,7 +38,7 @@ public static class Accuracy
         var top = output.topk(k, dim: 1).indexes;            // [B, k]
         var hits = top.eq(labels.unsqueeze(1));               // [B, k]
         long top1 = hits[.., 0].sum().item<long>();
-        long top5 = hits.any(1).sum().item<long>();
+        long top5 = hits.any(dim: 1).sum().item<long>();
         return (top1, top5);
     }
 }

@@ -17,7 +17,7 @@ let goldenNeuron = NeuronSpec.FromDecay(0.19999998807907104)
 let private load (steps: int) = Safetensors.LoadStateDict(dataPath $"golden/tinyvgg_T{steps}.safetensors")
 
 let private buildWithWeights (golden: Dictionary<string, torch.Tensor>) =
-    let network = NetworkBuilder.Build(tinyVgg goldenNeuron)
+    let network = NetworkBuilder.Build(tinyVgg goldenNeuron, 0L)
     let state = network.state_dict()
     use _ = torch.no_grad()
     for KeyValue(name, target) in state do

@@ -89,11 +89,10 @@ let tests =
         ]
         testList "layer" [
             test "multi-step, single-step and the recording spike pass give the same spikes as the step function" {
-                torch.manual_seed 3L |> ignore
                 let spec = NeuronLayerSpec("lif", NeuronSpec(Tau = 1.6))
                 let layer = new NeuronLayer(spec, "lif")
                 let steps, batch = 5, 3
-                let x = torch.rand(int64 (steps * batch), 4L) * 1.5f                  // [T·B, 4]
+                let x = withSeed 3L (fun () -> torch.rand(int64 (steps * batch), 4L) * 1.5f)                  // [T·B, 4]
                 let multi = layer.MultiStep(x, new PassContext(steps, false))
                 let recorded = (use _ = torch.no_grad() in layer.MultiStep(x, new PassContext(steps, true)))
                 let ctx = new PassContext(steps, false)
@@ -113,10 +112,9 @@ let tests =
                 for detach in [ true; false ] do
                     for surrogate in [ SurrogateSpec.Sigmoid(4.0); SurrogateSpec(SurrogateKind.ATan, 2.0) ] do
                         test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate.Kind}" {
-                            torch.manual_seed 11L |> ignore
                             let spec = NeuronSpec(Tau = 1.8, Threshold = 0.9, Reset = reset, ResetValue = resetValue, DetachReset = detach, Surrogate = surrogate)
                             let steps = 6
-                            let xbar = (torch.rand(200L, dtype = torch.float64) * 1.6 - 0.1)
+                            let xbar = withSeed 11L (fun () -> torch.rand(200L, dtype = torch.float64) * 1.6 - 0.1)
                             let layer = new NeuronLayer(NeuronLayerSpec("lif", spec), "lif")
                             let ctx = new PassContext(steps, true)
                             (use _ = torch.no_grad() in layer.MultiStep(xbar.repeat(int64 steps), ctx)) |> ignore

@@ -39,3 +39,12 @@ let gradOf (name: string) (p: torch.Tensor) =
 /// True when two tensors have the same shape and exactly equal elements.
 let sameTensor (a: torch.Tensor) (b: torch.Tensor) =
     a.shape = b.shape && a.eq(b).all().item<bool>()
+
+let private rngLock = obj ()
+
+/// Runs f with torch's global generator seeded, holding a lock so that tests running in parallel
+/// cannot draw from the generator in between (Expecto runs test lists concurrently).
+let withSeed (seed: int64) (f: unit -> 'T) =
+    lock rngLock (fun () ->
+        torch.manual_seed seed |> ignore
+        f ())
