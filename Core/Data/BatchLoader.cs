@@ -145,11 +145,18 @@ public sealed class BatchLoader
         var samples = order.AsSpan(start, Math.Min(_options.BatchSize, order.Length - start)).ToArray();
         var sampleSize = (int)_source.SampleShape.Aggregate(1L, (a, d) => a * d);
         var inputs = new float[(long)samples.Length * sampleSize];
+        var labels = new long[samples.Length];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = _options.Workers };
-        Parallel.For(0, samples.Length, parallel, i =>
-            _source.Prepare(samples[i], new Random(Seeds.Mix(_options.Seed, epoch, samples[i])),
-                inputs.AsSpan(i * sampleSize, sampleSize)));
-        var labels = samples.Select(s => (long)_source.Label(s)).ToArray();
+        try
+        {
+            Parallel.For(0, samples.Length, parallel, i =>
+                labels[i] = _source.Prepare(samples[i], new Random(Seeds.Mix(_options.Seed, epoch, samples[i])),
+                    inputs.AsSpan(i * sampleSize, sampleSize)));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.OfType<DataException>().FirstOrDefault() is { } data)
+        {
+            throw new DataException(data.Message, data);
+        }
         long[] shape = [samples.Length, .. _source.SampleShape];
         return new Batch(epoch, index, samples, ToDevice(torch.tensor(inputs, shape)), ToDevice(torch.tensor(labels, [samples.Length])));
     }

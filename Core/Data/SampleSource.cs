@@ -19,8 +19,11 @@ public interface ISampleSource
     /// <summary>Class index of sample <paramref name="index"/>.</summary>
     int Label(int index);
 
-    /// <summary>Writes the prepared (augmented, normalised) sample into <paramref name="destination"/>.</summary>
-    void Prepare(int index, Random rng, Span<float> destination);
+    /// <summary>
+    /// Writes the prepared (augmented, normalised) sample into <paramref name="destination"/> and returns its label.
+    /// A source that substitutes an unreadable sample (and reports it) returns the substitute's label.
+    /// </summary>
+    int Prepare(int index, Random rng, Span<float> destination);
 }
 
 /// <summary>An in-memory image dataset with its augmentation pipeline.</summary>
@@ -42,6 +45,9 @@ public sealed class ImageSource(ImageDataset dataset, AugmentOptions augment) : 
     public int Label(int index) => dataset.Labels[index];
 
     /// <inheritdoc/>
-    public void Prepare(int index, Random rng, Span<float> destination) =>
+    public int Prepare(int index, Random rng, Span<float> destination)
+    {
         Augment.Apply(dataset.Sample(index), dataset.Shape, augment, rng, destination);
+        return dataset.Labels[index];
+    }
 }
