@@ -1,0 +1,56 @@
+// Writes small files in the real dataset formats (IDX, CIFAR binary) into temporary folders for the data tests.
+module SnnDsl.Tests.Data.DataFiles
+
+open System
+open System.IO
+open System.IO.Compression
+
+/// A temporary folder deleted on dispose.
+type TempFolder() =
+    let path = Path.Combine(Path.GetTempPath(), "snndsl-data-" + Guid.NewGuid().ToString("N"))
+    do Directory.CreateDirectory path |> ignore
+    member _.Path = path
+    member _.File(name: string) = Path.Combine(path, name)
+    interface IDisposable with
+        member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
+
+/// Big-endian bytes of an int32.
+let bigEndian (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
+
+/// Writes bytes, gzipped when the name ends in .gz.
+let writeBytes (path: string) (bytes: byte[]) =
+    if path.EndsWith ".gz" then
+        use file = File.Create path
+        use gz = new GZipStream(file, CompressionLevel.Fastest)
+        gz.Write(bytes, 0, bytes.Length)
+    else File.WriteAllBytes(path, bytes)
+
+/// An IDX image file's bytes: magic 0x803, N, H, W, then pixels.
+let idxImages (n: int) (h: int) (w: int) (pixels: byte[]) =
+    Array.concat [ bigEndian 0x803; bigEndian n; bigEndian h; bigEndian w; pixels ]
+
+/// An IDX label file's bytes: magic 0x801, N, then labels.
+let idxLabels (labels: byte[]) = Array.concat [ bigEndian 0x801; bigEndian labels.Length; labels ]
+
+/// Deterministic pseudo-random bytes.
+let randomBytes (seed: int) (n: int) =
+    let bytes = Array.zeroCreate<byte> n
+    Random(seed).NextBytes bytes
+    bytes
+
+/// Writes the four MNIST-style files (train n, test m; 6×5 images) and returns their contents.
+let writeMnist (folder: string) (gz: bool) (nTrain: int) (nTest: int) =
+    let ext = if gz then ".gz" else ""
+    let write prefix n seed =
+        let pixels = randomBytes seed (n * 6 * 5)
+        let labels = Array.init n (fun i -> byte ((i * 7 + seed) % 10))
+        writeBytes (Path.Combine(folder, $"{prefix}-images-idx3-ubyte{ext}")) (idxImages n 6 5 pixels)
+        writeBytes (Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}")) (idxLabels labels)
+        pixels, labels
+    write "train" nTrain 1, write "t10k" nTest 2
+
+/// CIFAR records: labelBytes label bytes then 3072 pixels per record; returns (bytes, pixels, labels).
+let cifarRecords (seed: int) (n: int) (labelOf: int -> byte[]) =
+    let pixels = randomBytes seed (n * 3072)
+    let bytes = Array.concat [ for i in 0 .. n - 1 -> Array.append (labelOf i) pixels[i * 3072 .. i * 3072 + 3071] ]
+    bytes, pixels
