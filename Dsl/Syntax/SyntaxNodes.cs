@@ -120,3 +120,9 @@ public sealed record ParenthesizedSyntax(ExpressionSyntax Inner) : ExpressionSyn
 
 /// <summary>Stands where the parser expected an expression and found none (an error has been reported).</summary>
 public sealed record MissingExpressionSyntax : ExpressionSyntax;
+
+public static class ItemSyntaxExtensions
+{
+    /// <summary>The same item with a label (for builders in languages without C#'s `with`).</summary>
+    public static ItemSyntax WithLabel(this ItemSyntax item, NameSyntax label) => item with { Label = label };
+}
