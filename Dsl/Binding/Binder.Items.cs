@@ -65,12 +65,12 @@ public sealed partial class Binder
     LayerSpec? Repeat(RepeatSyntax repeat, string name, string path, ref Shape? shape, Scope scope)
     {
         if (evaluator.Evaluate(repeat.Count, scope) is not { } value) return null;
-        if (value is IntValue { Value: < 1 or > MaxRepeat } outside)
+        if (value is IntValue { Value: < 0 or > MaxRepeat } outside)
         {
             diagnostics.RepeatCountOutOfRange(source, repeat.Count.Span, outside.Value, MaxRepeat);
             return null;
         }
-        if (evaluator.Whole(value, repeat.Count.Span, "the repeat count", scope, 1, MaxRepeat) is not { } count) return null;
+        if (evaluator.Whole(value, repeat.Count.Span, "the repeat count", scope, 0, MaxRepeat) is not { } count) return null;
         var copies = new List<LayerSpec>();
         for (int i = 0; i < count; i++)
         {
@@ -104,12 +104,20 @@ public sealed partial class Binder
     static readonly IReadOnlyDictionary<string, MergeKind> Merges =
         new Dictionary<string, MergeKind> { ["add"] = MergeKind.Add, ["and"] = MergeKind.And, ["iand"] = MergeKind.IAnd };
 
+    // The merge may name a parameter holding the word (SEW-ResNet's `connect`), so --set can change it.
+    static string MergeWord(string name, Scope scope) => scope.Lookup(name) switch
+    {
+        WordValue w => w.Word,
+        TextValue t => t.Text,
+        _ => name,
+    };
+
     LayerSpec? Residual(ResidualSyntax residual, string name, string path, ref Shape? shape, Scope scope)
     {
         var merge = MergeKind.Add;
-        if (residual.Merge is { } mergeName && !Merges.TryGetValue(mergeName.Text, out merge))
+        if (residual.Merge is { } mergeName && !Merges.TryGetValue(MergeWord(mergeName.Text, scope), out merge))
         {
-            diagnostics.UnknownMerge(source, mergeName.Span, mergeName.Text);
+            diagnostics.UnknownMerge(source, mergeName.Span, MergeWord(mergeName.Text, scope));
             return null;
         }
         var input = shape;

@@ -136,7 +136,7 @@ public sealed class DiagnosticBag
         Error("SNN0119", source, span, $"{what} cannot be '{name}'{DidYouMean(Suggestions.Closest(name, choices))}; choose one of {List(choices)}");
 
     public void RepeatCountOutOfRange(SourceText source, TextSpan span, long count, long limit) =>
-        Error("SNN0120", source, span, $"repeat count must be between 1 and {limit}, but it is {count}");
+        Error("SNN0120", source, span, $"the repeat count must be between 0 and {limit:N0}, but it is {count:N0}");
 
     public void NetworkTooLarge(SourceText source, TextSpan span, long limit) =>
         Error("SNN0121", source, span, $"the network expands to more than {limit:N0} layers; this is refused before anything is built");
