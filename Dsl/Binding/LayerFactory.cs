@@ -1,0 +1,216 @@
+// The built-in layers: their signatures, and how their arguments become layer records (sizes checked before anything is built).
+using SnnDsl.Dsl.Diagnostics;
+using SnnDsl.Dsl.Model;
+using SnnDsl.Dsl.Syntax;
+using SnnDsl.Dsl.Text;
+
+namespace SnnDsl.Dsl.Binding;
+
+public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, Evaluator evaluator)
+{
+    /// <summary>Largest channel or feature count a layer may ask for.</summary>
+    public const long MaxChannels = 1L << 24;
+    /// <summary>Largest kernel, stride, padding or dilation.</summary>
+    public const long MaxWindow = 4096;
+
+    static readonly string[] NeuronParameters = ["tau", "decay", "threshold", "reset", "reset_value", "detach_reset", "surrogate"];
+    public static readonly IReadOnlyList<string> Surrogates = ["sigmoid", "atan", "piecewise_quadratic", "rectangular"];
+
+    public static readonly IReadOnlyDictionary<string, Signature> Signatures = new[]
+    {
+        new Signature("conv", ["channels", "kernel", "stride", "padding", "bias", "groups", "dilation"], 2, ["channels", "kernel"]),
+        new Signature("linear", ["features", "bias"], 1, ["features"]),
+        new Signature("bn", ["eps", "momentum"], 0, []),
+        new Signature("lif", NeuronParameters, 0, []),
+        new Signature("if", NeuronParameters.Where(p => p is not ("tau" or "decay")).ToArray(), 0, []),
+        new Signature("avgpool", ["kernel", "stride", "padding"], 1, ["kernel"]),
+        new Signature("maxpool", ["kernel", "stride", "padding"], 1, ["kernel"]),
+        new Signature("adaptive_avgpool", ["size"], 1, []),
+        new Signature("flatten", [], 0, []),
+        new Signature("dropout", ["p"], 1, ["p"]),
+        new Signature("identity", [], 0, []),
+    }.ToDictionary(s => s.Name);
+
+    SourceText Source => source;
+    DiagnosticBag Diagnostics => diagnostics;
+    Evaluator Evaluator => evaluator;
+
+    public static bool IsNeuron(string name) => name is "lif" or "if";
+
+    public static NeuronKind NeuronKindOf(string name) => name == "if" ? NeuronKind.If : NeuronKind.Lif;
+
+    /// <summary>The layer record for a built-in layer call, or null after reporting what is wrong.</summary>
+    public LayerSpec? Create(string name, string kind, Dictionary<string, BoundArgument> args, Scope scope)
+    {
+        var reader = new Reader(this, args, kind, scope);
+        LayerSpec? layer = kind switch
+        {
+            "conv" => Conv(name, reader),
+            "linear" => reader.Size("features") is { } f && reader.Flag("bias", true) is { } b ? new LinearSpec(name, f, b) : null,
+            "bn" => reader.Real("eps", 1e-5, 0, 1, false) is { } eps && reader.Real("momentum", 0.1, 0, 1) is { } m ? new BatchNormSpec(name, eps, m) : null,
+            "lif" or "if" => Neuron(scope.Neuron(NeuronKindOf(kind)), reader) is { } n ? new NeuronLayerSpec(name, n) : null,
+            "avgpool" => AvgPool(name, reader),
+            "maxpool" => reader.Window("kernel", null, 1) is { } k && reader.Window("stride", k, 1) is { } s && reader.Window("padding", 0, 0) is { } p
+                ? new MaxPoolSpec(name, k, s, p) : null,
+            "adaptive_avgpool" => reader.Window("size", 1, 1) is { } size ? new AdaptiveAvgPoolSpec(name, size) : null,
+            "flatten" => new FlattenSpec(name),
+            "dropout" => reader.Real("p", 0, 0, 1) is { } p && p < 1 ? new DropoutSpec(name, p) : DropoutOutOfRange(args),
+            "identity" => new IdentitySpec(name),
+            _ => null,
+        };
+        return reader.Failed ? null : layer;
+    }
+
+    static LayerSpec? Conv(string name, Reader r)
+    {
+        var channels = r.Size("channels");
+        var kernel = r.Window("kernel", null, 1);
+        var stride = r.Window("stride", 1, 1);
+        var padding = r.Window("padding", (kernel ?? 1) / 2, 0);
+        var bias = r.Flag("bias", true);
+        var groups = r.Window("groups", 1, 1, MaxChannels);
+        var dilation = r.Window("dilation", 1, 1);
+        return r.Failed ? null : new ConvSpec(name, channels!.Value, kernel!.Value, stride!.Value, padding!.Value, bias!.Value, groups!.Value, dilation!.Value);
+    }
+
+    static LayerSpec? AvgPool(string name, Reader r)
+    {
+        if (r.IsWord("kernel", "global")) return r.Absent("stride") && r.Absent("padding") ? new AdaptiveAvgPoolSpec(name, 1) : null;
+        var kernel = r.Window("kernel", null, 1);
+        var stride = r.Window("stride", kernel, 1);
+        var padding = r.Window("padding", 0, 0);
+        return r.Failed ? null : new AvgPoolSpec(name, kernel!.Value, stride!.Value, padding!.Value);
+    }
+
+    LayerSpec? DropoutOutOfRange(Dictionary<string, BoundArgument> args)
+    {
+        if (args.TryGetValue("p", out var p) && p.Value is IntValue or FloatValue)
+            diagnostics.ValueOutOfRange(source, p.Span, "the dropout probability 'p'", "at least 0 and below 1", p.Value.Describe().Replace("the number ", "").Replace("the whole number ", ""));
+        return null;
+    }
+
+    /// <summary>A neuron with the given arguments applied over the defaults in force.</summary>
+    public NeuronSpec? Neuron(NeuronSpec defaults, Dictionary<string, BoundArgument> args, string kind, Scope scope) =>
+        Neuron(defaults, new Reader(this, args, kind, scope));
+
+    NeuronSpec? Neuron(NeuronSpec defaults, Reader r)
+    {
+        double tau = defaults.Tau;
+        if (r.Has("tau") && r.Has("decay")) return r.Conflict("tau", "decay");
+        if (r.Real("tau", tau, 1, double.PositiveInfinity) is { } t) tau = t;
+        if (r.Has("decay") && r.Real("decay", 0, 0, 1, true, false) is { } decay) tau = NeuronSpec.FromDecay(decay).Tau;
+        var threshold = r.Real("threshold", defaults.Threshold, 0, double.PositiveInfinity, false);
+        var reset = r.Word("reset", defaults.Reset == ResetMode.Soft ? "soft" : "hard", ["soft", "hard"]);
+        var resetValue = r.Real("reset_value", defaults.ResetValue, double.NegativeInfinity, double.PositiveInfinity);
+        var detach = r.Flag("detach_reset", defaults.DetachReset);
+        var surrogate = r.Has("surrogate") ? Surrogate(r) : defaults.Surrogate;
+        if (r.Failed) return null;
+        return defaults with
+        {
+            Tau = tau, Threshold = threshold!.Value, Reset = reset == "hard" ? ResetMode.Hard : ResetMode.Soft,
+            ResetValue = resetValue!.Value, DetachReset = detach!.Value, Surrogate = surrogate,
+        };
+    }
+
+    // `surrogate = sigmoid`, `sigmoid(4)` or `sigmoid(alpha = 4)`.
+    SurrogateSpec? Surrogate(Reader r)
+    {
+        var argument = r.Argument("surrogate");
+        var (word, alphaArgs) = argument.Value switch
+        {
+            CallValue c => (c.Name, c.Arguments),
+            WordValue w => (w.Word, []),
+            TextValue t => (t.Text, []),
+            _ => (null, Array.Empty<(string?, Value)>()),
+        };
+        if (word is null) { diagnostics.WrongType(source, argument.Span, "the surrogate", "a surrogate such as sigmoid(alpha = 4)", argument.Value.Describe()); r.Fail(); return null; }
+        if (evaluator.Choice(new WordValue(word), argument.Span, "the surrogate", Surrogates) is not { } choice) { r.Fail(); return null; }
+        var kind = choice switch
+        {
+            "sigmoid" => SurrogateKind.Sigmoid, "atan" => SurrogateKind.ATan,
+            "piecewise_quadratic" => SurrogateKind.PiecewiseQuadratic, _ => SurrogateKind.Rectangular,
+        };
+        var alpha = SurrogateSpec.DefaultAlpha(kind);
+        foreach (var (name, value) in alphaArgs)
+        {
+            if (name is not (null or "alpha")) { diagnostics.UnknownArgument(source, argument.Span, choice, name, ["alpha"]); r.Fail(); return null; }
+            if (evaluator.Number(value, argument.Span, "the surrogate's alpha", r.Scope, 0, double.PositiveInfinity, false) is not { } a) { r.Fail(); return null; }
+            alpha = a;
+        }
+        return new SurrogateSpec(kind, alpha);
+    }
+
+    /// <summary>Reads typed arguments with defaults; remembers whether any was wrong.</summary>
+    sealed class Reader(LayerFactory factory, Dictionary<string, BoundArgument> args, string kind, Scope scope)
+    {
+        public bool Failed { get; private set; }
+        public Scope Scope => scope;
+        public void Fail() => Failed = true;
+        public bool Has(string name) => args.ContainsKey(name);
+        public BoundArgument Argument(string name) => args[name];
+        string What(string name) => $"'{name}' of '{kind}'";
+
+        T? Track<T>(T? value) where T : struct
+        {
+            if (value is null) Failed = true;
+            return value;
+        }
+
+        public long? Size(string name)
+        {
+            var arg = args[name];
+            if (arg.Value is IntValue { Value: > MaxChannels } big)
+            {
+                factory.Diagnostics.SizeTooLarge(factory.Source, arg.Span, What(name), big.Value, MaxChannels);
+                return Track<long>(null);
+            }
+            return Track(factory.Evaluator.Whole(arg.Value, arg.Span, What(name), scope, 1, MaxChannels));
+        }
+
+        public int? Window(string name, int? fallback, long min, long max = MaxWindow)
+        {
+            if (!args.TryGetValue(name, out var arg)) return fallback ?? Track<int>(null);
+            return Track((int?)factory.Evaluator.Whole(arg.Value, arg.Span, What(name), scope, min, max));
+        }
+
+        public double? Real(string name, double fallback, double min, double max, bool includeMin = true, bool includeMax = true)
+        {
+            if (!args.TryGetValue(name, out var arg)) return fallback;
+            var value = factory.Evaluator.Number(arg.Value, arg.Span, What(name), scope, min, max, includeMin);
+            if (value is not null && !includeMax && value >= max)
+            {
+                factory.Diagnostics.ValueOutOfRange(factory.Source, arg.Span, What(name), $"below {max}", value.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                value = null;
+            }
+            return Track(value);
+        }
+
+        public bool? Flag(string name, bool fallback) =>
+            args.TryGetValue(name, out var arg) ? Track(factory.Evaluator.Boolean(arg.Value, arg.Span, What(name), scope)) : fallback;
+
+        public string? Word(string name, string fallback, IReadOnlyList<string> choices)
+        {
+            if (!args.TryGetValue(name, out var arg)) return fallback;
+            var word = factory.Evaluator.Choice(arg.Value, arg.Span, What(name), choices);
+            if (word is null) Failed = true;
+            return word;
+        }
+
+        public bool IsWord(string name, string word) => args.TryGetValue(name, out var arg) && arg.Value is WordValue w && w.Word == word;
+
+        public bool Absent(string name)
+        {
+            if (!args.TryGetValue(name, out var arg)) return true;
+            factory.Diagnostics.UnknownArgument(factory.Source, arg.Span, "avgpool(global)", name, []);
+            Failed = true;
+            return false;
+        }
+
+        public NeuronSpec? Conflict(string first, string second)
+        {
+            factory.Diagnostics.ArgumentGivenTwice(factory.Source, args[second].Span, kind, $"{first}' and '{second}");
+            Failed = true;
+            return null;
+        }
+    }
+}

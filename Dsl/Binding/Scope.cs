@@ -1,0 +1,23 @@
+// Lexical scopes: network parameters, block arguments and loop variables, plus the neuron defaults in force.
+using SnnDsl.Dsl.Model;
+
+namespace SnnDsl.Dsl.Binding;
+
+public sealed class Scope(Scope? parent)
+{
+    readonly Dictionary<string, Value> variables = [];
+    readonly Dictionary<NeuronKind, NeuronSpec> neurons = [];
+
+    public void Define(string name, Value value) => variables[name] = value;
+
+    public Value? Lookup(string name) =>
+        variables.TryGetValue(name, out var value) ? value : parent?.Lookup(name);
+
+    public IEnumerable<string> Names => variables.Keys.Concat(parent?.Names ?? []);
+
+    public void SetNeuron(NeuronKind kind, NeuronSpec spec) => neurons[kind] = spec;
+
+    /// <summary>The defaults for a neuron kind: the nearest declaration, else the paper's LIF (IF: the same without leak).</summary>
+    public NeuronSpec Neuron(NeuronKind kind) =>
+        neurons.TryGetValue(kind, out var spec) ? spec : parent?.Neuron(kind) ?? new NeuronSpec(Kind: kind);
+}

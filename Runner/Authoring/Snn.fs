@@ -1,0 +1,161 @@
+// F# authoring of networks: list-style builders that make the same syntax tree the parser makes, then check or save it.
+module SnnDsl.Runner.Authoring.Snn
+
+open System
+open System.IO
+open SnnDsl.Dsl
+open SnnDsl.Dsl.Formatting
+open SnnDsl.Dsl.Syntax
+
+// ---- values ----
+
+/// Converts F# values to expressions: ints, floats, bools, and expressions (parameters, words, lists).
+type ToExpression =
+    | ToExpression
+    static member ($)(ToExpression, x: int) =
+        let n = IntegerSyntax(abs (int64 x)) :> ExpressionSyntax
+        if x < 0 then NegateSyntax n :> ExpressionSyntax else n
+    static member ($)(ToExpression, x: float) =
+        if Double.IsNaN x || Double.IsInfinity x then invalidArg (nameof x) "a network value must be a finite number"
+        let n = FloatSyntax(abs x) :> ExpressionSyntax
+        if x < 0.0 || (x = 0.0 && Double.IsNegative x) then NegateSyntax n :> ExpressionSyntax else n
+    static member ($)(ToExpression, x: bool) = BooleanSyntax x :> ExpressionSyntax
+    static member ($)(ToExpression, x: ExpressionSyntax) = x
+
+let inline expr x : ExpressionSyntax = ToExpression $ x
+
+let name text = NameSyntax text
+let syntaxList (items: 'T seq) = SyntaxList.Of items
+
+/// A network or block parameter, or a loop variable, used as a value.
+let param (text: string) = NameExpressionSyntax text :> ExpressionSyntax
+/// A word such as soft, hard, global.
+let word (text: string) = NameExpressionSyntax text :> ExpressionSyntax
+/// A string value.
+let text (value: string) = StringSyntax value :> ExpressionSyntax
+/// A list of values, e.g. list [ param "w"; word "global" ].
+let list (items: ExpressionSyntax list) = ListSyntax(syntaxList items) :> ExpressionSyntax
+/// A list of whole numbers, e.g. ints [64; 128].
+let ints (items: int list) = list (items |> List.map (fun i -> expr i))
+
+// ---- arguments ----
+
+/// A named argument: arg "stride" 2 is `stride = 2`.
+let inline arg (argName: string) value = ArgumentSyntax(name argName, expr value)
+/// A positional argument.
+let inline pos value = ArgumentSyntax(null, expr value)
+
+let inline stride v = arg "stride" v
+let inline padding v = arg "padding" v
+let bias (v: bool) = arg "bias" v
+let inline groups v = arg "groups" v
+let inline dilation v = arg "dilation" v
+let inline eps v = arg "eps" v
+let inline momentum v = arg "momentum" v
+let inline tau v = arg "tau" v
+let inline decay v = arg "decay" v
+let inline threshold v = arg "threshold" v
+let reset (mode: string) = ArgumentSyntax(name "reset", word mode)
+let inline resetValue v = arg "reset_value" v
+let detachReset (v: bool) = arg "detach_reset" v
+/// `surrogate = kind(alpha = a)`, e.g. surrogate "sigmoid" 4.0.
+let inline surrogate (kind: string) alpha =
+    ArgumentSyntax(name "surrogate", CallExpressionSyntax(name kind, syntaxList [ arg "alpha" alpha ]))
+
+// ---- layers ----
+
+/// A block call or any layer by name with its arguments, e.g. call "basic" [ pos 64; stride 2 ].
+let call (layer: string) (args: ArgumentSyntax list) = CallSyntax(name layer, syntaxList args) :> ItemSyntax
+
+let inline conv channels kernel (options: ArgumentSyntax list) = call "conv" (pos channels :: pos kernel :: options)
+let inline linear features (options: ArgumentSyntax list) = call "linear" (pos features :: options)
+let bn = call "bn" []
+let bnWith (options: ArgumentSyntax list) = call "bn" options
+let lif = call "lif" []
+let lifWith (options: ArgumentSyntax list) = call "lif" options
+let ifNeuron = call "if" []
+let ifWith (options: ArgumentSyntax list) = call "if" options
+let inline avgpool kernel (options: ArgumentSyntax list) = call "avgpool" (pos kernel :: options)
+let globalAvgpool = call "avgpool" [ ArgumentSyntax(null, word "global") ]
+let inline maxpool kernel (options: ArgumentSyntax list) = call "maxpool" (pos kernel :: options)
+let inline adaptiveAvgpool size = call "adaptive_avgpool" [ pos size ]
+let flatten = call "flatten" []
+let inline dropout p = call "dropout" [ pos p ]
+let identity = call "identity" []
+
+// ---- structure ----
+
+let private body (statements: StatementSyntax list) = BodySyntax(syntaxList statements, false, SyntaxList<string>.Empty)
+
+/// Names a layer: label "stem" (conv 64 3 []) is `stem: conv(64, 3)`.
+let label (labelText: string) (item: ItemSyntax) = item.WithLabel(name labelText)
+/// `{ ... }`: a nested sequence of layers.
+let group (statements: StatementSyntax list) = GroupSyntax(body statements) :> ItemSyntax
+/// `repeat n item`.
+let inline repeat count (item: ItemSyntax) = RepeatSyntax(expr count, item) :> ItemSyntax
+/// `for variable in values { ... }`.
+let forIn (variable: string) (values: ExpressionSyntax) (statements: StatementSyntax list) =
+    ForSyntax(name variable, values, body statements) :> ItemSyntax
+
+type Shortcut =
+    | Auto
+    | Identity
+    | Layers of StatementSyntax list
+
+type Merge =
+    | Add
+    | And
+    | IAnd
+
+let private shortcutSyntax shortcut =
+    match shortcut with
+    | Auto -> ShortcutSyntax(name "auto", null)
+    | Identity -> ShortcutSyntax(name "identity", null)
+    | Layers statements -> ShortcutSyntax(null, body statements)
+
+let private mergeName merge =
+    match merge with
+    | Add -> "add"
+    | And -> "and"
+    | IAnd -> "iand"
+
+/// `residual merge { body } shortcut ...`.
+let residual (merge: Merge) (statements: StatementSyntax list) (shortcut: Shortcut) =
+    ResidualSyntax(name (mergeName merge), body statements, shortcutSyntax shortcut) :> ItemSyntax
+
+// ---- declarations ----
+
+/// A declared parameter without a default.
+let required (paramName: string) = ParameterSyntax(name paramName, null)
+/// A declared parameter with a default.
+let inline optional (paramName: string) value = ParameterSyntax(name paramName, expr value)
+
+let input (dims: int list) = InputSyntax(ints dims) :> StatementSyntax
+let neuron (kind: string) (options: ArgumentSyntax list) = NeuronDeclarationSyntax(name kind, syntaxList options) :> StatementSyntax
+/// `block name(params) { ... }`.
+let block (blockName: string) (parameters: ParameterSyntax list) (statements: StatementSyntax list) =
+    BlockDeclarationSyntax(name blockName, syntaxList parameters, body statements) :> StatementSyntax
+
+/// A whole file: `snn 1` and `network name(params) { ... }`.
+let network (networkName: string) (parameters: ParameterSyntax list) (statements: StatementSyntax list) =
+    let net = NetworkSyntax(name networkName, syntaxList parameters, body statements)
+    CompilationUnitSyntax(VersionSyntax Parser.LanguageVersion, net, SyntaxList<string>.Empty)
+
+// ---- use ----
+
+let private fileNameOf (unit: CompilationUnitSyntax) =
+    (match unit.Network with
+     | null -> "network"
+     | n -> n.Name.Text)
+    + ".snn"
+
+/// The canonical .snn text of a network.
+let format (unit: CompilationUnitSyntax) = Formatter.Format unit
+
+/// Checks and builds the network through the same binder as text files (--set style overrides allowed).
+let compileWith (overrides: string list) (unit: CompilationUnitSyntax) = Compiler.CompileSyntax(unit, fileNameOf unit, overrides)
+
+let compile (unit: CompilationUnitSyntax) = compileWith [] unit
+
+/// Saves the network as a .snn file.
+let save (path: string) (unit: CompilationUnitSyntax) = File.WriteAllText(path, format unit, Text.UTF8Encoding false)

@@ -1,0 +1,31 @@
+// Helpers shared by the commands: reading a network file and printing diagnostics as a person sees them.
+module SnnDsl.Runner.Commands.CommandSupport
+
+open System.IO
+open SnnDsl.Dsl
+open SnnDsl.Dsl.Diagnostics
+
+/// Writes every diagnostic (headline, source line, carets) to the writer.
+let printDiagnostics (err: TextWriter) (diagnostics: Diagnostic seq) =
+    for d in diagnostics do
+        err.Write(DiagnosticRenderer.Render d)
+
+/// The bytes of a file, or a message saying why it cannot be read.
+let readFile (path: string) : Result<byte[], string> =
+    try
+        if Directory.Exists path then Error $"snn: error: '{path}' is a folder, not a network file"
+        elif not (File.Exists path) then Error $"snn: error: no such file '{path}'"
+        else Ok(File.ReadAllBytes path)
+    with
+    | :? IOException
+    | :? System.UnauthorizedAccessException as e -> Error $"snn: error: cannot read '{path}': {e.Message}"
+
+/// Diagnostics with the errors counted, as a closing line.
+let summary (diagnostics: Diagnostic seq) =
+    let errors = diagnostics |> Seq.filter (fun d -> d.IsError) |> Seq.length
+    if errors = 1 then "1 error" else $"{errors} errors"
+
+/// The exit code for a list of diagnostics.
+let exitCodeOf (result: CompileResult) =
+    if result.Succeeded then SnnDsl.Runner.Cli.Arguments.ExitCode.Success
+    else SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
