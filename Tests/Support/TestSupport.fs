@@ -7,7 +7,7 @@ open Expecto
 open TorchSharp
 
 /// Folder of the self-contained test data copied next to the test assembly.
-let dataPath (relative: string) = Path.Combine(AppContext.BaseDirectory, "Data", relative)
+let dataPath (relative: string) = Path.Combine(AppContext.BaseDirectory, "Fixtures", relative)
 
 /// Largest absolute difference between two tensors of equal shape.
 let maxAbsDiff (a: torch.Tensor) (b: torch.Tensor) =
