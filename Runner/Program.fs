@@ -9,13 +9,17 @@ open SnnDsl.Runner.Commands
 /// Commands that run networks load libtorch first; check and fmt are pure and never do.
 let private needsTorch (command: SnnArgs) =
     match command with
-    | Check _ | Fmt _ | Version -> false
+    | Check _ | Fmt _ | Plot _ | Version -> false
+    | Train _ | Eval _ -> true
 
 let private dispatch (command: SnnArgs) =
     if needsTorch command then SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
     match command with
     | Check args -> CheckCommand.run (CheckCommand.optionsOf args) Console.Out Console.Error
     | Fmt args -> FmtCommand.run (FmtCommand.optionsOf args) Console.Out Console.Error
+    | Train args -> TrainCommand.run args
+    | Eval args -> EvalCommand.run args
+    | Plot args -> PlotCommand.run args
     | Version ->
         let version =
             match typeof<CheckArgs>.Assembly.GetName().Version with

@@ -27,7 +27,7 @@ public static class ParameterGroups
     }
 
     /// <summary>SGD (momentum, optional Nesterov) with weight decay on conv/linear weights only. Build it after moving the network to its device.</summary>
-    public static optim.Optimizer Sgd(SpikingNetwork network, double lr, double momentum, double weightDecay, bool nesterov = false)
+    public static TorchSharp.Modules.SGD Sgd(SpikingNetwork network, double lr, double momentum, double weightDecay, bool nesterov = false)
     {
         var (decayed, notDecayed) = Split(network);
         var groups = new List<SGD.ParamGroup>

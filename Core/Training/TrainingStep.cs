@@ -15,11 +15,13 @@ public static class TrainingStep
     /// Runs one iteration in a dispose scope of its own: every tensor created here (activations, records, outputs) is
     /// freed on return; only parameters, gradients and optimiser state persist.
     /// </summary>
-    public static StepMetrics Run(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, SpikeInput input, Tensor labels)
+    public static StepMetrics Run(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, SpikeInput input, Tensor labels,
+        ICollective? collective = null)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
         var result = estimator.Backward(network, input, labels);
+        collective?.AverageGradients([.. network.parameters()]);
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         optimizer.step();
         double optimiserMs = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;

@@ -29,3 +29,22 @@ let summary (diagnostics: Diagnostic seq) =
 let exitCodeOf (result: CompileResult) =
     if result.Succeeded then SnnDsl.Runner.Cli.Arguments.ExitCode.Success
     else SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
+
+/// Compiles a network file with --set overrides; on failure prints the diagnostics and gives the exit code.
+let loadNetwork (err: TextWriter) (path: string) (overrides: string seq) : Result<SnnDsl.Dsl.Model.NetworkSpec * string, int> =
+    match readFile path with
+    | Error message ->
+        err.WriteLine message
+        Error SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
+    | Ok bytes ->
+        let result = Compiler.CompileBytes(bytes, path, overrides)
+        if result.Succeeded then
+            Ok(nonNull result.Network, System.Text.Encoding.UTF8.GetString bytes)
+        else
+            printDiagnostics err result.Diagnostics
+            err.WriteLine(summary result.Diagnostics)
+            Error(exitCodeOf result)
+
+/// A config value as a JSON node (for TrainingConfig.With).
+let jsonValue (value: obj) : System.Text.Json.Nodes.JsonNode | null =
+    System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize value)

@@ -1,0 +1,31 @@
+// The seam for multi-process training: what the trainer needs from a group of processes (one process: nothing to do).
+using TorchSharp.Modules;
+
+namespace SnnDsl.Core.Training;
+
+/// <summary>
+/// Operations across the processes of a data-parallel job. The trainer calls them at fixed points: broadcast the
+/// initial state from rank 0, average gradients after backward, and sum metrics.
+/// </summary>
+public interface ICollective
+{
+    int Rank { get; }
+    int WorldSize { get; }
+    /// <summary>Makes every rank's parameters and buffers equal to rank 0's.</summary>
+    void Broadcast(IReadOnlyList<TorchSharp.torch.Tensor> tensors);
+    /// <summary>Replaces each parameter's gradient by its mean over ranks.</summary>
+    void AverageGradients(IReadOnlyList<Parameter> parameters);
+    /// <summary>Sums numbers over ranks.</summary>
+    double[] Sum(double[] values);
+}
+
+/// <summary>A job of one process.</summary>
+public sealed class SingleProcess : ICollective
+{
+    public static readonly SingleProcess Instance = new();
+    public int Rank => 0;
+    public int WorldSize => 1;
+    public void Broadcast(IReadOnlyList<TorchSharp.torch.Tensor> tensors) { }
+    public void AverageGradients(IReadOnlyList<Parameter> parameters) { }
+    public double[] Sum(double[] values) => values;
+}

@@ -1,0 +1,16 @@
+// Learning rate as a pure function of the epoch: optional linear warm-up, then cosine to 0 (as published) or constant.
+namespace SnnDsl.Core.Training;
+
+public static class LearningRateSchedule
+{
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) of <paramref name="epochs"/>.</summary>
+    public static double At(int epoch, TrainingConfig config)
+    {
+        double baseLr = config.LearningRate;
+        int warmup = config.WarmupEpochs;
+        if (epoch < warmup) return baseLr * (epoch + 1) / (warmup + 1);
+        if (config.Schedule == "constant") return baseLr;
+        int span = config.Epochs - warmup;
+        return 0.5 * baseLr * (1 + Math.Cos(Math.PI * (epoch - warmup) / span));
+    }
+}

@@ -1,0 +1,117 @@
+// The training loop: epochs of training steps, evaluation, metrics, checkpoints, and exact resume.
+using System.Diagnostics;
+using SnnDsl.Core.Estimators;
+using SnnDsl.Core.Model;
+using SnnDsl.Dsl.Model;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SnnDsl.Core.Training;
+
+/// <summary>What a trainer reports while it runs (progress bars, logs). Called on the training thread.</summary>
+public interface ITrainingObserver
+{
+    void EpochStarted(int epoch, int epochs, int batches, double learningRate);
+    void BatchFinished(int epoch, int batch, int batches, double loss, double top1, double samplesPerSecond);
+    void EpochFinished(EpochMetrics metrics, bool best);
+}
+
+/// <summary>The final numbers of a run.</summary>
+public sealed record TrainingSummary(IReadOnlyList<EpochMetrics> Epochs, double BestTop1, int BestEpoch);
+
+/// <summary>
+/// Trains a network per a <see cref="TrainingConfig"/>. Everything random is seeded from the config (initial weights,
+/// data order and augmentation, dropout), and a checkpoint holds all the state that changes (weights, BN buffers,
+/// momentum, epoch, torch's generator), so resuming after epoch k gives the same final weights as never stopping.
+/// </summary>
+public sealed class Trainer
+{
+    readonly TrainingConfig _config;
+    readonly ICollective _collective;
+    readonly ITrainingObserver _observer;
+
+    public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
+    {
+        _config = config.Validated();
+        _collective = collective;
+        _observer = observer;
+        if (config.Threads > 0) set_num_threads(config.Threads);
+        manual_seed(config.Seed);
+        Network = NetworkBuilder.Build(spec, config.Seed, device);
+        collective.Broadcast([.. Network.state_dict().Values]);
+        Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
+        Estimator = GradientEstimator.Create(config.EstimatorKind,
+            new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing));
+        Data = TrainingData.Open(config, spec, device, collective);
+    }
+
+    public SpikingNetwork Network { get; }
+    public SGD Optimizer { get; }
+    public GradientEstimator Estimator { get; }
+    public TrainingData Data { get; }
+
+    /// <summary>Runs the remaining epochs. With a run directory (rank 0), writes metrics and checkpoints; resumes from its last checkpoint when asked.</summary>
+    public TrainingSummary Run(RunDirectory? run, bool resume)
+    {
+        var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
+        var history = new List<EpochMetrics>();
+        if (resume && run is not null)
+        {
+            state = Checkpoint.Load(run.LastCheckpoint, Network, Optimizer);
+            run.KeepMetricsBefore(state.EpochsDone);
+            history.AddRange(run.ReadMetrics());
+        }
+        run?.SetStatus("running");
+        for (int epoch = state.EpochsDone; epoch < _config.Epochs; epoch++)
+        {
+            var metrics = RunEpoch(epoch, ref state);
+            bool best = metrics.TestTop1 > state.BestTop1;
+            state = state with { EpochsDone = epoch + 1, BestTop1 = best ? metrics.TestTop1 : state.BestTop1, BestEpoch = best ? epoch : state.BestEpoch };
+            if (run is not null)
+            {
+                Checkpoint.Save(run.LastCheckpoint, Network, Optimizer, state);
+                if (best) Checkpoint.Save(run.BestCheckpoint, Network, Optimizer, state);
+                run.Append(metrics);
+            }
+            history.Add(metrics);
+            _observer.EpochFinished(metrics, best);
+        }
+        run?.SetStatus("finished");
+        return new TrainingSummary(history, state.BestTop1, state.BestEpoch);
+    }
+
+    EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
+    {
+        double lr = LearningRateSchedule.At(epoch, _config);
+        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+        int batches = _config.LimitTrainBatches > 0 ? Math.Min(_config.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
+        _observer.EpochStarted(epoch, _config.Epochs, batches, lr);
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0, correct = 0, seen = 0;
+        var rates = new Dictionary<string, double>();
+        int index = 0;
+        foreach (var batch in Data.Train.Epoch(epoch))
+        {
+            StepMetrics step;
+            using (var scope = NewDisposeScope())
+            {
+                batch.AttachTo(scope);
+                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective);
+            }
+            lossSum += step.Loss * step.Samples;
+            correct += step.Correct;
+            seen += step.Samples;
+            foreach (var (layer, rate) in step.FiringRates) rates[layer] = rates.GetValueOrDefault(layer) + rate;
+            state = state with { GlobalStep = state.GlobalStep + 1 };
+            index++;
+            _observer.BatchFinished(epoch, index, batches, lossSum / seen, 100 * correct / seen, seen / clock.Elapsed.TotalSeconds);
+            if (index >= batches) break;
+        }
+        var train = _collective.Sum([lossSum, correct, seen]);
+        double trainSeconds = clock.Elapsed.TotalSeconds;
+        var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
+        return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
+            clock.Elapsed.TotalSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
+    }
+}

@@ -1,0 +1,138 @@
+// Every setting of a training run, with the published defaults; serialised as the run's config.json.
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using SnnDsl.Core.Estimators;
+
+namespace SnnDsl.Core.Training;
+
+/// <summary>
+/// The resolved settings of a run (defaults &lt; --config file &lt; flags, resolved by the runner). Written to the
+/// run directory before the first step; a resumed run reads it back.
+/// </summary>
+public sealed record TrainingConfig
+{
+    public string Network { get; init; } = "examples/networks/fashion_cnn.snn";
+    public Dictionary<string, string> NetworkParameters { get; init; } = new();
+    public string Dataset { get; init; } = "fashion-mnist";
+    public string? DataRoot { get; init; }
+    public string Estimator { get; init; } = "rate-m";
+    public int TimeSteps { get; init; } = 4;
+    public int Epochs { get; init; } = 3;
+    public int BatchSize { get; init; } = 128;
+    public double LearningRate { get; init; } = 0.1;
+    public double Momentum { get; init; } = 0.9;
+    public bool Nesterov { get; init; }
+    /// <summary>Weight decay, applied only to conv and linear weights (not BN, not biases).</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+    /// <summary>"cosine" (to 0 over the epochs, as published) or "constant".</summary>
+    public string Schedule { get; init; } = "cosine";
+    /// <summary>Epochs of linear warm-up before the schedule: epoch e     /// <summary>Epochs of linear warm-up from lr/WarmupEpochs·1 before the schedule.</summary>lt; W runs at lr·(e+1)/(W+1).</summary>
+    public int WarmupEpochs { get; init; }
+    public double LabelSmoothing { get; init; }
+    /// <summary>Rate-BP gradient factor: "1/T" (the reference's, default) or "none".</summary>
+    public string RateGradientScale { get; init; } = "1/T";
+    /// <summary>Augmentation switches (training split only).</summary>
+    public int CropPadding { get; init; }
+    public bool HorizontalFlip { get; init; }
+    public bool AutoAugment { get; init; }
+    public int Cutout { get; init; }
+    public long Seed { get; init; }
+    public string Device { get; init; } = "cpu";
+    /// <summary>Intra-op threads of libtorch; 0 keeps libtorch's default.</summary>
+    public int Threads { get; init; }
+    /// <summary>Threads preparing the samples of one batch.</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>Stop each training epoch after this many batches (0 = all): for smoke runs.</summary>
+    public int LimitTrainBatches { get; init; }
+    /// <summary>Evaluate on at most this many test batches (0 = all).</summary>
+    public int LimitTestBatches { get; init; }
+
+    public EstimatorKind EstimatorKind => ParseEstimator(Estimator);
+
+    public static EstimatorKind ParseEstimator(string name) => name.ToLowerInvariant() switch
+    {
+        "bptt-m" => EstimatorKind.BpttM,
+        "bptt-s" => EstimatorKind.BpttS,
+        "rate-m" => EstimatorKind.RateM,
+        "rate-s" => EstimatorKind.RateS,
+        _ => throw new ConfigException($"unknown estimator '{name}'; expected bptt-m, bptt-s, rate-m or rate-s"),
+    };
+
+    public static string NameOf(EstimatorKind kind) => kind switch
+    {
+        EstimatorKind.BpttM => "bptt-m",
+        EstimatorKind.BpttS => "bptt-s",
+        EstimatorKind.RateM => "rate-m",
+        EstimatorKind.RateS => "rate-s",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    public RateScaling Scaling => RateGradientScale switch
+    {
+        "1/T" or "1/t" or "inverse-t" => RateScaling.InverseT,
+        "none" or "1" => RateScaling.None,
+        _ => throw new ConfigException($"unknown rate gradient scale '{RateGradientScale}'; expected 1/T or none"),
+    };
+
+    /// <summary>Refuses settings that cannot run, with a message naming the setting.</summary>
+    public TrainingConfig Validated()
+    {
+        _ = EstimatorKind;
+        _ = Scaling;
+        Require(TimeSteps >= 1, "time steps must be at least 1");
+        Require(Epochs >= 1, "epochs must be at least 1");
+        Require(BatchSize >= 1, "batch size must be at least 1");
+        Require(LearningRate > 0, "learning rate must be positive");
+        Require(Momentum >= 0 && Momentum < 1, "momentum must be in [0, 1)");
+        Require(WeightDecay >= 0, "weight decay must be non-negative");
+        Require(Schedule is "cosine" or "constant", $"unknown schedule '{Schedule}'; expected cosine or constant");
+        Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, "warm-up epochs must be in [0, epochs)");
+        Require(LabelSmoothing >= 0 && LabelSmoothing < 1, "label smoothing must be in [0, 1)");
+        Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
+        Require(Threads >= 0 && Workers >= 1, "threads must be >= 0 and workers >= 1");
+        Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
+        return this;
+    }
+
+    static void Require(bool condition, string message)
+    {
+        if (!condition) throw new ConfigException(message);
+    }
+
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    /// <summary>
+    /// A copy with settings replaced by config.json key ("time-steps", "network-parameters.classes", ...). The one way
+    /// flags and files change a config, so every key means the same everywhere.
+    /// </summary>
+    public TrainingConfig With(IEnumerable<(string Key, JsonNode? Value)> values, string source)
+    {
+        var node = JsonNode.Parse(ToJson())!.AsObject();
+        foreach (var (key, value) in values)
+        {
+            var dot = key.IndexOf('.');
+            if (dot < 0) node[key] = value?.DeepClone();
+            else node[key[..dot]]!.AsObject()[key[(dot + 1)..]] = value?.DeepClone();
+        }
+        return FromJson(node.ToJsonString(), source);
+    }
+
+    /// <summary>Reads a config; unknown keys and wrong types are errors that name the key.</summary>
+    public static TrainingConfig FromJson(string json, string source)
+    {
+        try { return JsonSerializer.Deserialize<TrainingConfig>(json, Json) ?? throw new ConfigException($"{source}: empty config"); }
+        catch (JsonException e) { throw new ConfigException($"{source}: {e.Message}"); }
+    }
+}
+
+/// <summary>A setting that cannot be used; the message names it.</summary>
+public sealed class ConfigException(string message) : Exception(message);

@@ -1,0 +1,54 @@
+// `snn eval RUNDIR`: evaluates a run's best (or last) checkpoint on the test split with the run's settings.
+module SnnDsl.Runner.Commands.EvalCommand
+
+open System
+open System.IO
+open System.Text.Json.Nodes
+open Argu
+open SnnDsl.Core.Data
+open SnnDsl.Core.Model
+open SnnDsl.Core.Runtime
+open SnnDsl.Core.Training
+open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.CommandSupport
+
+let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
+    let config = TrainingConfig.FromJson(File.ReadAllText(Path.Combine(dir, "config.json")), Path.Combine(dir, "config.json"))
+    let node (x: obj) = jsonValue x
+    let changes =
+        [ for arg in args.GetAllResults() do
+            match arg with
+            | EvalArgs.Data p -> struct ("data-root", node p)
+            | EvalArgs.Steps n -> struct ("time-steps", node n)
+            | EvalArgs.Batch_Size n -> struct ("batch-size", node n)
+            | EvalArgs.Threads n -> struct ("threads", node n)
+            | EvalArgs.Device d -> struct ("device", node d)
+            | EvalArgs.Run _ | EvalArgs.Checkpoint _ -> () ]
+    let config = config.With(changes, "command line").Validated()
+    let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
+    match loadNetwork Console.Error (Path.Combine(dir, "network.snn")) overrides with
+    | Error code -> code
+    | Ok(spec, _) ->
+        let which = args.TryGetResult EvalArgs.Checkpoint |> Option.defaultValue "best"
+        let model = Path.Combine(dir, "checkpoints", which, Checkpoint.ModelFile)
+        if not (File.Exists model) then raise (ConfigException $"'{dir}' has no checkpoints/{which}/{Checkpoint.ModelFile}")
+        if config.Threads > 0 then TorchSharp.torch.set_num_threads config.Threads
+        let device = Devices.Parse config.Device
+        let network = NetworkBuilder.Build(spec, config.Seed, device)
+        TorchSharp.PyBridge.PyBridgeModuleExtensions.load_safetensors(network, model) |> ignore
+        let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
+        let result = Evaluator.Run(network, data.Test, config.TimeSteps, data.SequenceInput, SingleProcess.Instance)
+        printfn "%s (%s checkpoint, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+            dir which config.TimeSteps result.Loss result.Top1 result.Top5 result.Samples
+        ExitCode.Success
+
+let run (args: ParseResults<EvalArgs>) =
+    let dir = args.GetResult EvalArgs.Run
+    if not (File.Exists(Path.Combine(dir, "config.json"))) then
+        eprintfn "snn: error: '%s' is not a run directory (no config.json)" dir
+        ExitCode.UserError
+    else
+        try evaluate args dir
+        with
+        | :? ConfigException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
+        | :? DataException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
