@@ -9,7 +9,9 @@ public sealed class DiagnosticBag
     readonly List<Diagnostic> items = [];
     readonly HashSet<(string, int, int, string, string)> seen = [];
 
-    public IReadOnlyList<Diagnostic> Items => items;
+    /// <summary>Every diagnostic: command-line ones first, then in source order.</summary>
+    public IReadOnlyList<Diagnostic> Items =>
+        items.OrderBy(d => d.FileName == Compiler.CommandLine ? 0 : 1).ThenBy(d => d.Span.Start).ToList();
     public bool HasErrors => items.Any(d => d.IsError);
 
     public void AddRange(IEnumerable<Diagnostic> diagnostics)
@@ -65,6 +67,9 @@ public sealed class DiagnosticBag
 
     public void TextAfterNetwork(SourceText source, TextSpan span) =>
         Error("SNN0011", source, span, "unexpected text after the end of the network; a file holds one network");
+
+    public void MissingToken(SourceText source, TextSpan span, string expected, string after) =>
+        Error("SNN0012", source, span, $"expected {expected} after '{after}' at the end of this line");
 
     // ---- names, arguments and values (SNN01xx) ----
 

@@ -52,7 +52,12 @@ public sealed class Parser
     Token Match(TokenKind kind)
     {
         if (Current.Kind == kind) return Advance();
-        Unexpected(Current, TokenFacts.Describe(kind));
+        if (position > 0 && !SameLine(Previous, Current) && Current.Span.Start != lastReportedAt)
+        {
+            lastReportedAt = Current.Span.Start;
+            diagnostics.MissingToken(source, new TextSpan(Previous.Span.End, 0), TokenFacts.Describe(kind), Previous.Text);
+        }
+        else Unexpected(Current, TokenFacts.Describe(kind));
         return new Token(kind, new TextSpan(Current.Span.Start, 0), "", null);
     }
 
@@ -68,7 +73,8 @@ public sealed class Parser
     {
         TokenKind.Identifier => $"name '{token.Text}'",
         TokenKind.Integer or TokenKind.Float => $"number {token.Text}",
-        TokenKind.String => "a string",
+        TokenKind.String => $"string {token.Text}",
+        TokenKind.EndOfFile => "end of file",
         _ => TokenFacts.Describe(token.Kind),
     };
 
