@@ -15,6 +15,7 @@ public sealed class Parser
     int position;
     int depth;
     int lastReportedAt = -1;
+    bool abandoned;
 
     Parser(SourceText source, DiagnosticBag diagnostics, int start)
     {
@@ -52,7 +53,8 @@ public sealed class Parser
     Token Match(TokenKind kind)
     {
         if (Current.Kind == kind) return Advance();
-        if (position > 0 && !SameLine(Previous, Current) && Current.Span.Start != lastReportedAt)
+        if (abandoned) { }
+        else if (position > 0 && !SameLine(Previous, Current) && Current.Span.Start != lastReportedAt)
         {
             lastReportedAt = Current.Span.Start;
             diagnostics.MissingToken(source, new TextSpan(Previous.Span.End, 0), TokenFacts.Describe(kind), Previous.Text);
@@ -64,7 +66,7 @@ public sealed class Parser
     // One message per position: a missing token and the junk that follows it are the same mistake.
     void Unexpected(Token token, string expected)
     {
-        if (token.Kind == TokenKind.Bad || token.Span.Start == lastReportedAt) return;
+        if (abandoned || token.Kind == TokenKind.Bad || token.Span.Start == lastReportedAt || diagnostics.HasErrorAt(source, token.Span.Start)) return;
         lastReportedAt = token.Span.Start;
         diagnostics.UnexpectedToken(source, token.Span, Describe(token), expected);
     }
@@ -177,7 +179,7 @@ public sealed class Parser
         var closing = SyntaxList.Of(Current.LeadingComments.Select(Token.CommentText));
         if (Current.Kind == TokenKind.EndOfFile)
         {
-            if (!open.IsMissing) diagnostics.UnterminatedBlock(source, open.Span);
+            if (!open.IsMissing && !abandoned) diagnostics.UnterminatedBlock(source, open.Span);
             return new BodySyntax(SyntaxList.Of(statements), false, closing) { Span = From(open.Span.Start) };
         }
         var close = Advance();
@@ -188,7 +190,8 @@ public sealed class Parser
     bool Enter(Token at)
     {
         if (++depth <= MaxDepth) return true;
-        diagnostics.NestingTooDeep(source, at.Span, MaxDepth);
+        if (!abandoned) diagnostics.NestingTooDeep(source, at.Span, MaxDepth);
+        abandoned = true;
         while (Current.Kind != TokenKind.EndOfFile) Advance();
         depth--;
         return false;
