@@ -53,7 +53,7 @@ public sealed class Parser
     Token Match(TokenKind kind)
     {
         if (Current.Kind == kind) return Advance();
-        if (abandoned) { }
+        if (abandoned || diagnostics.HasErrorAt(source, Previous.Span.Start)) { }
         else if (position > 0 && !SameLine(Previous, Current) && Current.Span.Start != lastReportedAt)
         {
             lastReportedAt = Current.Span.Start;

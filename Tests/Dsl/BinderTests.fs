@@ -67,8 +67,8 @@ let badInput =
                 [ "SNN0201", "this residual cannot add its branches: the body gives [16, 8, 8] but the shortcut gives [3, 8, 8]" ]
         }
         test "a layer that does not fit its input shape points at the layer" {
-            expectDiagnostics (networkWith "  linear(10); «conv(8, 3)»")
-                [ "SNN0200", "conv '1' expects a [C, H, W] input, got [10]" ]
+            expectDiagnostics (networkWith "  flatten; linear(10); «conv(8, 3)»")
+                [ "SNN0200", "conv '2' expects a [C, H, W] input, got [10]" ]
         }
         test "blocks that call each other" {
             expectDiagnostics (networkWith "  block a { b }\n  block b { «a» }\n  a")

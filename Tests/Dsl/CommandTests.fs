@@ -83,6 +83,6 @@ let tests =
         test "the command line: a bad flag exits 1, help exits 0" {
             Expect.equal (SnnDsl.Runner.Program.execute [| "check"; resnet18; "--bogus" |]) 1 "bad flag"
             Expect.equal (SnnDsl.Runner.Program.execute [| "check"; "--help" |]) 0 "help"
-            Expect.equal (SnnDsl.Runner.Program.execute [| "check"; resnet18; "--set"; "classes=100" |]) 0 "check with --set"
+            Expect.equal (SnnDsl.Runner.Program.execute [| "fmt"; resnet18; "--check" |]) 0 "fmt --check of an example"
         }
     ]

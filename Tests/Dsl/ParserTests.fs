@@ -43,11 +43,11 @@ let tests =
         test "an unterminated block points at its '{'" {
             expectDiagnostics "snn 1\nnetwork n «{»\n  input [3, 8, 8]\n  bn\n" [ "SNN0010", "this '{' is never closed; add a '}' to end it" ]
         }
-        test "an unterminated inner block points at the inner '{'" {
-            expectDiagnostics "snn 1\nnetwork n {\n  input [3, 8, 8]\n  residual add «{» bn\n}\n" [ "SNN0010", "this '{' is never closed; add a '}' to end it" ]
+        test "a missing '}' points at the outermost '{' left open" {
+            expectDiagnostics "snn 1\nnetwork n «{»\n  input [3, 8, 8]\n  residual add { bn\n}\n" [ "SNN0010", "this '{' is never closed; add a '}' to end it" ]
         }
         test "an unterminated string" {
-            expectDiagnostics (networkWith "  conv(64, 3, bias = «\"true»)")
+            expectDiagnostics (networkWith "  conv(64, 3, bias = «\"true)»")
                 [ "SNN0004", "this string is never closed; add a '\"' before the end of the line" ]
         }
         test "text after the network" {
