@@ -109,6 +109,9 @@ let badInput =
         test "input inside a block" {
             expectDiagnostics (networkWith "  block b { «input [1]» }\n  b") [ "SNN0125", "'input' is not allowed inside a block" ]
         }
+        test "a dropout probability of 1 is refused once" {
+            expectDiagnostics (networkWith "  dropout(«1»)") [ "SNN0124", "'p' of 'dropout' must be below 1, but it is 1" ]
+        }
         test "division by zero" {
             expectDiagnostics (networkWith "  linear(«classes / 0»)") [ "SNN0123", "division by zero" ]
         }

@@ -93,6 +93,13 @@ let tests =
                 | other -> failtestf "not binary: %A" other
             | other -> failtestf "not a call: %A" other
         }
+        test "every truncation and every one-character deletion of an example compiles without throwing" {
+            let text = example "sew_resnet34"
+            for i in 0 .. 3 .. text.Length - 1 do
+                let truncated = Compiler.Compile(text.Substring(0, i), "t.snn")
+                Expect.isNonEmpty truncated.Diagnostics $"truncated at {i} has diagnostics"
+                Compiler.Compile(text.Remove(i, 1), "t.snn") |> ignore
+        }
         testProperty "the parser never throws, whatever the text" <| fun (text: string | null) ->
             let text =
                 match text with
