@@ -78,6 +78,9 @@ public sealed class DiagnosticBag
     public void MissingToken(SourceText source, TextSpan span, string expected, string after) =>
         Error("SNN0012", source, span, $"expected {expected} after '{after}' at the end of this line");
 
+    public void CommentWouldBeLost(SourceText source, TextSpan span) =>
+        Error("SNN0013", source, span, "fmt cannot keep a comment inside a statement; move it to a line of its own or to the end of the statement");
+
     // ---- names, arguments and values (SNN01xx) ----
 
     public void UnknownLayer(SourceText source, TextSpan span, string name, IEnumerable<string> known) =>

@@ -80,6 +80,13 @@ let tests =
                 Expect.equal code 1 "exit code"
                 Expect.stringContains err "SNN0010" "unterminated block")
         }
+        test "fmt refuses to drop a comment inside a statement" {
+            withTempFile (networkWith "  conv(8, # inside\n 3)") (fun path ->
+                let code, out, err = fmt path false false
+                Expect.equal code 1 "exit code"
+                Expect.equal out "" "nothing printed"
+                Expect.stringContains err "error SNN0013: fmt cannot keep a comment inside a statement" "message")
+        }
         test "the command line: a bad flag exits 1, help exits 0" {
             Expect.equal (SnnDsl.Runner.Program.execute [| "check"; resnet18; "--bogus" |]) 1 "bad flag"
             Expect.equal (SnnDsl.Runner.Program.execute [| "check"; "--help" |]) 0 "help"
