@@ -87,6 +87,26 @@ public static class Compiler
         return (unit, diagnostics.Items);
     }
 
+    /// <summary>
+    /// The canonical text of a file, or null with the reasons: syntax errors, or comments the printer could not
+    /// keep (those inside an expression), so that formatting never loses a comment silently.
+    /// </summary>
+    public static (string? Text, IReadOnlyList<Diagnostic> Diagnostics) Format(string text, string fileName)
+    {
+        var source = new SourceText(text, fileName);
+        var diagnostics = new DiagnosticBag();
+        var unit = Parser.ParseFile(source, diagnostics);
+        if (diagnostics.HasErrors) return (null, diagnostics.Items);
+        var formatted = Formatter.Format(unit);
+        var kept = Comments(formatted).Select(c => c.Text.Trim()).ToList();
+        foreach (var comment in Comments(text))
+            if (!kept.Remove(comment.Text.Trim())) diagnostics.CommentWouldBeLost(source, comment.Span);
+        return diagnostics.HasErrors ? (null, diagnostics.Items) : (formatted, []);
+    }
+
+    static IEnumerable<Token> Comments(string text) =>
+        Lexer.Lex(new SourceText(text, ""), new DiagnosticBag()).Where(t => t.Kind == TokenKind.Comment);
+
     static CompileResult Failed(DiagnosticBag diagnostics, CompilationUnitSyntax? unit, SourceText source) =>
         new(null, diagnostics.Items, [], [], unit, source);
 

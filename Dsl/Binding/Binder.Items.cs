@@ -26,7 +26,8 @@ public sealed partial class Binder
         if (shape is null) return;
         try
         {
-            shape = ShapeInference.OutputShape(layer, shape, path);
+            var parent = path.Length > layer.Name.Length ? path[..(path.Length - layer.Name.Length - 1)] : "";
+            shape = ShapeInference.OutputShape(layer, shape, parent);
         }
         catch (ShapeException e)
         {

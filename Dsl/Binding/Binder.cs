@@ -121,7 +121,8 @@ public sealed partial class Binder
             diagnostics.BadInputShape(source, input.Shape.Span, value.Describe());
             return null;
         }
-        var dims = list.Items.Select(d => evaluator.Whole(d, input.Shape.Span, "every input dimension", globals, 1, MaxInputDimension)).ToList();
+        TextSpan SpanOf(int i) => input.Shape is ListSyntax written && i < written.Elements.Count ? written.Elements[i].Span : input.Shape.Span;
+        var dims = list.Items.Select((d, i) => evaluator.Whole(d, SpanOf(i), "every input dimension", globals, 1, MaxInputDimension)).ToList();
         if (dims.Any(d => d is null)) return null;
         long elements = dims.Aggregate(1L, (a, d) => a * d!.Value > ShapeInference.MaxElements ? ShapeInference.MaxElements + 1 : a * d!.Value);
         if (elements > ShapeInference.MaxElements)

@@ -54,7 +54,7 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
                 ? new MaxPoolSpec(name, k, s, p) : null,
             "adaptive_avgpool" => reader.Window("size", 1, 1) is { } size ? new AdaptiveAvgPoolSpec(name, size) : null,
             "flatten" => new FlattenSpec(name),
-            "dropout" => reader.Real("p", 0, 0, 1) is { } p && p < 1 ? new DropoutSpec(name, p) : DropoutOutOfRange(args),
+            "dropout" => reader.Real("p", 0, 0, 1, includeMax: false) is { } p ? new DropoutSpec(name, p) : null,
             "identity" => new IdentitySpec(name),
             _ => null,
         };
@@ -80,13 +80,6 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         var stride = r.Window("stride", kernel, 1);
         var padding = r.Window("padding", 0, 0);
         return r.Failed ? null : new AvgPoolSpec(name, kernel!.Value, stride!.Value, padding!.Value);
-    }
-
-    LayerSpec? DropoutOutOfRange(Dictionary<string, BoundArgument> args)
-    {
-        if (args.TryGetValue("p", out var p) && p.Value is IntValue or FloatValue)
-            diagnostics.ValueOutOfRange(source, p.Span, "the dropout probability 'p'", "at least 0 and below 1", p.Value.Describe().Replace("the number ", "").Replace("the whole number ", ""));
-        return null;
     }
 
     /// <summary>A neuron with the given arguments applied over the defaults in force.</summary>

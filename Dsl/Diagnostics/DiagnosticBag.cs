@@ -9,8 +9,13 @@ public sealed class DiagnosticBag
     readonly List<Diagnostic> items = [];
     readonly HashSet<(string, int, int, string, string)> seen = [];
 
-    public IReadOnlyList<Diagnostic> Items => items;
+    /// <summary>Every diagnostic: command-line ones first, then in source order.</summary>
+    public IReadOnlyList<Diagnostic> Items =>
+        items.OrderBy(d => d.FileName == Compiler.CommandLine ? 0 : 1).ThenBy(d => d.Span.Start).ToList();
     public bool HasErrors => items.Any(d => d.IsError);
+
+    /// <summary>Whether an error already starts at this offset of this source (the parser then stays quiet).</summary>
+    public bool HasErrorAt(SourceText source, int start) => items.Any(d => d.IsError && d.Source == source && d.Span.Start == start);
 
     public void AddRange(IEnumerable<Diagnostic> diagnostics)
     {
@@ -28,6 +33,10 @@ public sealed class DiagnosticBag
         Add(new Diagnostic(code, Severity.Error, message, source, span));
 
     static string DidYouMean(string? suggestion) => suggestion is null ? "" : $"; did you mean '{suggestion}'?";
+
+    // A suggestion when one is close, else the explanation of what is allowed.
+    static string HintOr(string name, IEnumerable<string> known, string otherwise) =>
+        Suggestions.Closest(name, known) is { } s ? DidYouMean(s) : otherwise;
 
     static string List(IEnumerable<string> names) => string.Join(", ", names.Select(n => $"'{n}'"));
 
@@ -65,6 +74,12 @@ public sealed class DiagnosticBag
 
     public void TextAfterNetwork(SourceText source, TextSpan span) =>
         Error("SNN0011", source, span, "unexpected text after the end of the network; a file holds one network");
+
+    public void MissingToken(SourceText source, TextSpan span, string expected, string after) =>
+        Error("SNN0012", source, span, $"expected {expected} after '{after}' at the end of this line");
+
+    public void CommentWouldBeLost(SourceText source, TextSpan span) =>
+        Error("SNN0013", source, span, "fmt cannot keep a comment inside a statement; move it to a line of its own or to the end of the statement");
 
     // ---- names, arguments and values (SNN01xx) ----
 
@@ -124,16 +139,16 @@ public sealed class DiagnosticBag
         Error("SNN0115", source, span, $"{what} is only allowed at the top level of the network");
 
     public void UnknownMerge(SourceText source, TextSpan span, string name) =>
-        Error("SNN0116", source, span, $"unknown merge '{name}'{DidYouMean(Suggestions.Closest(name, ["add", "and", "iand"]))}; a residual merges with 'add', 'and' or 'iand'");
+        Error("SNN0116", source, span, $"unknown merge '{name}'{HintOr(name, ["add", "and", "iand"], "; a residual merges with 'add', 'and' or 'iand'")}");
 
     public void UnknownShortcut(SourceText source, TextSpan span, string name) =>
-        Error("SNN0117", source, span, $"unknown shortcut '{name}'{DidYouMean(Suggestions.Closest(name, ["auto", "identity"]))}; write 'auto', 'identity' or '{{ layers }}'");
+        Error("SNN0117", source, span, $"unknown shortcut '{name}'{HintOr(name, ["auto", "identity"], "; write 'auto', 'identity' or '{ layers }'")}");
 
     public void UnknownNeuron(SourceText source, TextSpan span, string name) =>
-        Error("SNN0118", source, span, $"unknown neuron kind '{name}'{DidYouMean(Suggestions.Closest(name, ["lif", "if"]))}; neurons are 'lif' and 'if'");
+        Error("SNN0118", source, span, $"unknown neuron kind '{name}'{HintOr(name, ["lif", "if"], "; neurons are 'lif' and 'if'")}");
 
     public void UnknownChoice(SourceText source, TextSpan span, string what, string name, IReadOnlyList<string> choices) =>
-        Error("SNN0119", source, span, $"{what} cannot be '{name}'{DidYouMean(Suggestions.Closest(name, choices))}; choose one of {List(choices)}");
+        Error("SNN0119", source, span, $"{what} cannot be '{name}'{HintOr(name, choices, "; choose one of " + List(choices))}");
 
     public void RepeatCountOutOfRange(SourceText source, TextSpan span, long count, long limit) =>
         Error("SNN0120", source, span, $"the repeat count must be between 0 and {limit:N0}, but it is {count:N0}");

@@ -15,6 +15,7 @@ public sealed class Parser
     int position;
     int depth;
     int lastReportedAt = -1;
+    bool abandoned;
 
     Parser(SourceText source, DiagnosticBag diagnostics, int start)
     {
@@ -52,14 +53,20 @@ public sealed class Parser
     Token Match(TokenKind kind)
     {
         if (Current.Kind == kind) return Advance();
-        Unexpected(Current, TokenFacts.Describe(kind));
+        if (abandoned || diagnostics.HasErrorAt(source, Previous.Span.Start)) { }
+        else if (position > 0 && !SameLine(Previous, Current) && Current.Span.Start != lastReportedAt)
+        {
+            lastReportedAt = Current.Span.Start;
+            diagnostics.MissingToken(source, new TextSpan(Previous.Span.End, 0), TokenFacts.Describe(kind), Previous.Text);
+        }
+        else Unexpected(Current, TokenFacts.Describe(kind));
         return new Token(kind, new TextSpan(Current.Span.Start, 0), "", null);
     }
 
     // One message per position: a missing token and the junk that follows it are the same mistake.
     void Unexpected(Token token, string expected)
     {
-        if (token.Kind == TokenKind.Bad || token.Span.Start == lastReportedAt) return;
+        if (abandoned || token.Kind == TokenKind.Bad || token.Span.Start == lastReportedAt || diagnostics.HasErrorAt(source, token.Span.Start)) return;
         lastReportedAt = token.Span.Start;
         diagnostics.UnexpectedToken(source, token.Span, Describe(token), expected);
     }
@@ -68,7 +75,8 @@ public sealed class Parser
     {
         TokenKind.Identifier => $"name '{token.Text}'",
         TokenKind.Integer or TokenKind.Float => $"number {token.Text}",
-        TokenKind.String => "a string",
+        TokenKind.String => $"string {token.Text}",
+        TokenKind.EndOfFile => "end of file",
         _ => TokenFacts.Describe(token.Kind),
     };
 
@@ -171,7 +179,7 @@ public sealed class Parser
         var closing = SyntaxList.Of(Current.LeadingComments.Select(Token.CommentText));
         if (Current.Kind == TokenKind.EndOfFile)
         {
-            if (!open.IsMissing) diagnostics.UnterminatedBlock(source, open.Span);
+            if (!open.IsMissing && !abandoned) diagnostics.UnterminatedBlock(source, open.Span);
             return new BodySyntax(SyntaxList.Of(statements), false, closing) { Span = From(open.Span.Start) };
         }
         var close = Advance();
@@ -182,7 +190,8 @@ public sealed class Parser
     bool Enter(Token at)
     {
         if (++depth <= MaxDepth) return true;
-        diagnostics.NestingTooDeep(source, at.Span, MaxDepth);
+        if (!abandoned) diagnostics.NestingTooDeep(source, at.Span, MaxDepth);
+        abandoned = true;
         while (Current.Kind != TokenKind.EndOfFile) Advance();
         depth--;
         return false;

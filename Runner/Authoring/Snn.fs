@@ -131,6 +131,8 @@ let required (paramName: string) = ParameterSyntax(name paramName, null)
 let inline optional (paramName: string) value = ParameterSyntax(name paramName, expr value)
 
 let input (dims: int list) = InputSyntax(ints dims) :> StatementSyntax
+/// An input shape with parameters in it, e.g. inputOf [ param "channels"; param "size"; param "size" ].
+let inputOf (dims: ExpressionSyntax list) = InputSyntax(list dims) :> StatementSyntax
 let neuron (kind: string) (options: ArgumentSyntax list) = NeuronDeclarationSyntax(name kind, syntaxList options) :> StatementSyntax
 /// `block name(params) { ... }`.
 let block (blockName: string) (parameters: ParameterSyntax list) (statements: StatementSyntax list) =

@@ -13,7 +13,7 @@ module ExitCode =
     let InternalError = 2
 
 type CheckArgs =
-    | [<MainCommand; ExactlyOnce; Last>] File of path: string
+    | [<MainCommand; ExactlyOnce>] File of path: string
     | Set of assignment: string
     | Json
 
@@ -25,7 +25,7 @@ type CheckArgs =
             | Json -> "print the layer table and parameter names as JSON on stdout."
 
 type FmtArgs =
-    | [<MainCommand; ExactlyOnce; Last>] File of path: string
+    | [<MainCommand; ExactlyOnce>] File of path: string
     | Write
     | Check
 

@@ -5,7 +5,6 @@ open System.IO
 open System.Text
 open Argu
 open SnnDsl.Dsl
-open SnnDsl.Dsl.Formatting
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
 
@@ -21,9 +20,9 @@ let canonical (bytes: byte[]) (fileName: string) =
     match Compiler.Decode(bytes, fileName) with
     | struct (null, problems) -> Error problems
     | struct (text, _) ->
-        let struct (tree, diagnostics) = Compiler.Parse(text, fileName)
-        if diagnostics |> Seq.exists (fun d -> d.IsError) then Error diagnostics
-        else Ok(text, Formatter.Format tree)
+        match Compiler.Format(text, fileName) with
+        | struct (null, diagnostics) -> Error diagnostics
+        | struct (formatted, _) -> Ok(text, formatted)
 
 /// Formats the file; returns the exit code. Canonical text goes to `out`, diagnostics and notes to `err`.
 let run (options: FmtOptions) (out: TextWriter) (err: TextWriter) =

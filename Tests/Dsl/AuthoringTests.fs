@@ -1,0 +1,96 @@
+// F# authoring: the builders make the parser's tree, the same network records as the text, and the same diagnostics.
+module SnnDsl.Tests.Dsl.AuthoringTests
+
+open System.IO
+open Expecto
+open SnnDsl.Dsl
+open SnnDsl.Dsl.Syntax
+open SnnDsl.Tests.Dsl.DslTestSupport
+open SnnDsl.Runner.Authoring
+open SnnDsl.Runner.Authoring.Snn
+
+let basic =
+    block "basic" [ required "width"; optional "stride" 1 ] [
+        residual Add [
+            conv (param "width") 3 [ stride (param "stride"); bias false ]
+            bn
+            lif
+            conv (param "width") 3 [ bias false ]
+            bn
+        ] Auto
+        lif
+    ]
+
+let stage (width: int) (first: ArgumentSyntax list) =
+    group [ call "basic" (pos width :: first); call "basic" [ pos width ] ]
+
+let resnet18 =
+    network "resnet18" [ optional "classes" 10; optional "channels" 3; optional "size" 32 ] [
+        inputOf [ param "channels"; param "size"; param "size" ]
+        neuron "lif" [ tau 1.25; threshold 1.0; reset "soft"; detachReset true; surrogate "sigmoid" 4 ]
+        basic
+        label "conv1" (conv 64 3 [ bias false ])
+        label "bn1" bn
+        label "lif1" lif
+        label "layer1" (stage 64 [])
+        label "layer2" (stage 128 [ stride 2 ])
+        label "layer3" (stage 256 [ stride 2 ])
+        label "layer4" (stage 512 [ stride 2 ])
+        label "pool" globalAvgpool
+        label "flatten" flatten
+        label "fc" (linear (param "classes") [])
+    ]
+
+let broken =
+    network "broken" [] [
+        input [ 3; 8; 8 ]
+        call "cnov" [ pos 8; pos 3 ]
+        conv 8 3 [ arg "strid" 2 ]
+        residual Add [ conv 16 3 [] ] Identity
+    ]
+
+/// The same broken network, written by hand in canonical text.
+let brokenText =
+    "snn 1\n\nnetwork broken {\n  input [3, 8, 8]\n  cnov(8, 3)\n  conv(8, 3, strid = 2)\n  residual add {\n    conv(16, 3)\n  } shortcut identity\n}\n"
+
+let diagnosticFacts (result: CompileResult) =
+    [ for d in result.Diagnostics -> d.Code, d.Message, d.Position.Line, d.Position.Column ]
+
+[<Tests>]
+let tests =
+    testList "Dsl.Authoring" [
+        test "the F# ResNet-18 gives the same network records as resnet18.snn" {
+            let fromText = Compiler.Compile(example "resnet18", "resnet18.snn")
+            let fromFSharp = Snn.compile resnet18
+            Expect.isEmpty (fromFSharp.Diagnostics |> Seq.map string |> List.ofSeq) "compiles"
+            Expect.equal (describeNetwork (nonNull fromFSharp.Network)) (describeNetwork (nonNull fromText.Network)) "same records"
+            Expect.equal (List.ofSeq fromFSharp.Parameters) (List.ofSeq fromText.Parameters) "same parameter names"
+        }
+        test "the builders make exactly the tree the parser makes of their printed text" {
+            let struct (parsed, diagnostics) = Compiler.Parse(Snn.format resnet18, "resnet18.snn")
+            Expect.isEmpty diagnostics "parses"
+            Expect.equal parsed resnet18 "same tree"
+        }
+        test "a broken F# network gives the same diagnostics as the same text" {
+            let fromFSharp = diagnosticFacts (Snn.compile broken)
+            Expect.isNonEmpty fromFSharp "there are errors"
+            Expect.equal fromFSharp (diagnosticFacts (Compiler.Compile(brokenText, "broken.snn"))) "same diagnostics"
+        }
+        test "the broken network prints as the hand-written text" {
+            Expect.equal (Snn.format broken) brokenText "canonical text"
+        }
+        test "a network saves as a .snn file that compiles" {
+            let path = Path.Combine(Path.GetTempPath(), $"snn-authoring-{System.Guid.NewGuid()}.snn")
+            try
+                save path resnet18
+                let result = Compiler.Compile(File.ReadAllText path, path)
+                Expect.equal (totalParameters result) 11_173_962L "parameters"
+            finally
+                File.Delete path
+        }
+        test "negative numbers become negation, as the parser reads them" {
+            let tree = network "n" [ optional "shift" -2; optional "scale" -0.5 ] [ input [ 1 ] ]
+            let struct (parsed, _) = Compiler.Parse(Snn.format tree, "n.snn")
+            Expect.equal parsed tree "same tree"
+        }
+    ]
