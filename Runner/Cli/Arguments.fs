@@ -37,7 +37,7 @@ type FmtArgs =
             | Check -> "print nothing; exit 1 if the file is not in canonical form."
 
 type TrainArgs =
-    | [<MainCommand; Last>] Network of path: string
+    | [<MainCommand>] Network of path: string
     | Config of path: string
     | Set of assignment: string
     | Dataset of name: string
@@ -105,7 +105,7 @@ type TrainArgs =
             | No_Plot -> "do not render PNG curves at the end."
 
 type EvalArgs =
-    | [<MainCommand; ExactlyOnce; Last>] Run of path: string
+    | [<MainCommand; ExactlyOnce>] Run of path: string
     | Checkpoint of name: string
     | Data of path: string
     | Steps of count: int
@@ -125,7 +125,7 @@ type EvalArgs =
             | Device _ -> "cpu (default) or cuda[:i]."
 
 type PlotArgs =
-    | [<MainCommand; ExactlyOnce; Last>] Run of path: string
+    | [<MainCommand; ExactlyOnce>] Run of path: string
 
     interface IArgParserTemplate with
         member this.Usage =

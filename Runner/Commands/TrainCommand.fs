@@ -85,8 +85,9 @@ let trainInto (config: TrainingConfig) (runDir: string) (resume: bool) (observer
     | Error code -> Error code
     | Ok(spec, source) ->
         let device = Devices.Parse config.Device
-        let run = if resume then RunDirectory.Open(runDir, commandLine ()) else RunDirectory.Create(runDir, commandLine (), config, source)
+        // the trainer opens the data and checks it fits before anything is written, so a failed start leaves no run behind
         let trainer = Trainer(spec, config, device, SingleProcess.Instance, observer)
+        let run = if resume then RunDirectory.Open(runDir, commandLine ()) else RunDirectory.Create(runDir, commandLine (), config, source)
         let summary = trainer.Run(Some run |> Option.toObj, resume)
         Ok(run, summary)
 

@@ -1,0 +1,133 @@
+// The training runner end to end on small generated datasets: exact resume, run directories, settings, bad input.
+module SnnDsl.Tests.Runner.TrainTests
+
+open System.IO
+open Argu
+open Expecto
+open TorchSharp
+open TorchSharp.PyBridge
+open SnnDsl.Core.Training
+open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands
+open SnnDsl.Tests.Support
+open SnnDsl.Tests.Data.DataFiles
+
+/// A tiny network for the generated 1×6×5 MNIST-format images, with dropout so that resume must restore torch's generator.
+let private tinyNetwork = """snn 1
+network tiny(classes = 10) {
+  input [1, 6, 5]
+  neuron lif(tau = 2.0)
+  conv(4, 3); bn; lif
+  flatten; dropout(0.25)
+  linear(classes)
+}
+"""
+
+let private configFor (folder: TempFolder) estimator =
+    let network = folder.File "tiny.snn"
+    File.WriteAllText(network, tinyNetwork)
+    TrainingConfig(Network = network, Dataset = "mnist", DataRoot = folder.Path, Estimator = estimator, TimeSteps = 2,
+                   Epochs = 3, BatchSize = 8, LearningRate = 0.05, CropPadding = 1, HorizontalFlip = true, Seed = 5L)
+
+/// Stops a run after its first epoch (after the checkpoint was written), as a kill would.
+exception private Interrupted
+
+let private interruptAfterFirstEpoch =
+    { new ITrainingObserver with
+        member _.EpochStarted(_, _, _, _) = ()
+        member _.BatchFinished(_, _, _, _, _, _) = ()
+        member _.EpochFinished(m, _) = if m.Epoch = 0 then raise Interrupted }
+
+let private trainOrFail config dir resume observer =
+    match TrainCommand.trainInto config dir resume observer with
+    | Ok(run, summary) -> run, summary
+    | Error code -> failtestf "training failed with exit code %d" code
+
+let private weights (dir: string) = Safetensors.LoadStateDict(Path.Combine(dir, "checkpoints", "last", Checkpoint.ModelFile))
+
+let private parseTrain (argv: string[]) = ArgumentParser.Create<TrainArgs>().ParseCommandLine(argv)
+
+[<Tests>]
+let tests =
+    testList "Runner.Train" [
+        testSequenced <| testList "resume" [
+            for estimator in [ "rate-m"; "bptt-s" ] do
+                test $"{estimator}: stopping after epoch 1 and resuming gives the same final weights as an uninterrupted run" {
+                    use data = new TempFolder()
+                    writeMnist data.Path false 40 16 |> ignore
+                    let config = configFor data estimator
+                    let straight, reference = withSeed 0L (fun () -> trainOrFail config (data.File "straight") false SnnDsl.Runner.Console.Progress.silent)
+                    withSeed 0L (fun () ->
+                        Expect.throwsC (fun () -> trainOrFail config (data.File "stopped") false interruptAfterFirstEpoch |> ignore)
+                            (fun e -> if not (e :? Interrupted) then raise e))
+                    Expect.equal (File.ReadAllLines(data.File "stopped/metrics.csv").Length) 2 "one epoch recorded before the stop"
+                    let _, resumed = withSeed 0L (fun () -> trainOrFail config (data.File "stopped") true SnnDsl.Runner.Console.Progress.silent)
+                    let a, b = weights straight.Path, weights (data.File "stopped")
+                    Expect.equal (Set.ofSeq a.Keys) (Set.ofSeq b.Keys) "same tensors"
+                    for KeyValue(name, t) in a do
+                        Expect.isTrue (sameTensor t b[name]) $"{name} identical"
+                    Expect.equal (resumed.Epochs |> Seq.map (fun m -> m.TestTop1) |> List.ofSeq)
+                                 (reference.Epochs |> Seq.map (fun m -> m.TestTop1) |> List.ofSeq) "same test accuracy per epoch"
+                    Expect.equal (File.ReadAllLines(data.File "stopped/metrics.csv").Length) 4 "three epochs recorded"
+                    for file in [ "command.txt"; "config.json"; "network.snn"; "metrics.jsonl"; "status"; "checkpoints/best/model.safetensors" ] do
+                        Expect.isTrue (File.Exists(data.File $"stopped/{file}")) $"{file} written"
+                }
+        ]
+        test "an existing run directory is refused without --resume" {
+            use data = new TempFolder()
+            writeMnist data.Path false 16 8 |> ignore
+            Directory.CreateDirectory(data.File "run") |> ignore
+            File.WriteAllText(data.File "run/anything", "")
+            let config = configFor data "rate-m"
+            Expect.throwsT<ConfigException> (fun () -> trainOrFail config (data.File "run") false SnnDsl.Runner.Console.Progress.silent |> ignore) "refused"
+        }
+        test "settings resolve defaults < --config file < flags" {
+            use data = new TempFolder()
+            File.WriteAllText(data.File "run.json", """{ "epochs": 7, "learning-rate": 0.05, "estimator": "bptt-m" }""")
+            match TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json"; "--lr"; "0.2"; "--set"; "classes=12"; "-T"; "6" |]) with
+            | Ok config ->
+                Expect.equal config.Epochs 7 "from the file"
+                Expect.equal config.LearningRate 0.2 "flag beats file"
+                Expect.equal config.Estimator "bptt-m" "from the file"
+                Expect.equal config.TimeSteps 6 "flag"
+                Expect.equal config.BatchSize (TrainingConfig().BatchSize) "default"
+                Expect.equal config.NetworkParameters["classes"] "12" "network parameter"
+            | Error message -> failtest message
+        }
+        test "a config file with an unknown key is an error naming the key" {
+            use data = new TempFolder()
+            File.WriteAllText(data.File "run.json", """{ "epocs": 7 }""")
+            match TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json" |]) with
+            | Ok _ -> failtest "accepted an unknown key"
+            | Error message -> Expect.stringContains message "epocs" "names the key"
+        }
+        testSequenced <| test "bad settings and missing data exit 1 with a message naming the problem, never a stack trace" {
+            use data = new TempFolder()
+            writeMnist data.Path false 16 8 |> ignore
+            File.WriteAllText(data.File "tiny.snn", tinyNetwork)
+            let expectUserError (argv: string[]) (expected: string) =
+                let err = new StringWriter()
+                let previous = System.Console.Error
+                System.Console.SetError err
+                let code = try SnnDsl.Runner.Program.execute argv finally System.Console.SetError previous
+                Expect.equal code ExitCode.UserError $"exit code of {argv}"
+                Expect.stringContains (err.ToString()) expected $"message of {argv}"
+                Expect.isFalse (err.ToString().Contains "   at ") "no stack trace"
+            let train extra = Array.append [| "train"; data.File "tiny.snn"; "--run-dir"; data.File "r"; "--dataset"; "mnist" |] extra
+            expectUserError (train [| "--estimator"; "rate-x"; "--data"; data.Path |]) "unknown estimator 'rate-x'"
+            expectUserError (train [| "--epochs"; "0"; "--data"; data.Path |]) "epochs must be at least 1"
+            expectUserError (train [| "--data"; data.File "nowhere" |]) "nowhere"
+            expectUserError (train [| "--data"; data.Path; "--set"; "classes=7" |]) "has 7 outputs but mnist has 10 classes"
+            expectUserError [| "train"; data.File "tiny.snn"; "--dataset"; "cifar10"; "--data"; data.Path; "--run-dir"; data.File "r2" |] "data_batch_1.bin"
+            expectUserError [| "train"; data.File "missing.snn" |] "no such file"
+            expectUserError [| "train"; "--resume" |] "--resume needs --run-dir"
+            expectUserError [| "train"; "--device"; "cuda:0"; data.File "tiny.snn"; "--dataset"; "mnist"; "--data"; data.Path; "--run-dir"; data.File "r3" |] "CUDA"
+        }
+        test "cosine schedule with warm-up" {
+            let config = TrainingConfig(Epochs = 10, LearningRate = 0.1, WarmupEpochs = 2)
+            Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(0, config)) (0.1 / 3.0) "warm-up epoch 0"
+            Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(2, config)) 0.1 "peak after warm-up"
+            Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(6, config)) 0.05 "half-way through the cosine"
+            Expect.isLessThan (LearningRateSchedule.At(9, config)) 0.01 "near 0 at the end"
+        }
+    ]
