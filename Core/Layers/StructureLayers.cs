@@ -28,16 +28,20 @@ public sealed class SequenceLayer : SpikingLayer
 public sealed class ResidualLayer : SpikingLayer
 {
     readonly MergeKind _merge;
-    public SequenceLayer Body { get; }
-    public SequenceLayer? Shortcut { get; }
+    // Field names are the registered names: TorchSharp's reflection over module fields must find "body" and "shortcut".
+    readonly SequenceLayer body;
+    readonly SequenceLayer? shortcut;
+
+    public SequenceLayer Body => body;
+    public SequenceLayer? Shortcut => shortcut;
 
     sealed class MeanOutput { public Tensor? Sum; }
 
     public ResidualLayer(string name, string path, SequenceLayer body, SequenceLayer? shortcut, MergeKind merge) : base(name, path)
     {
         _merge = merge;
-        Body = body;
-        Shortcut = shortcut;
+        this.body = body;
+        this.shortcut = shortcut;
         register_module("body", body);
         if (shortcut is not null) register_module("shortcut", shortcut);
     }
