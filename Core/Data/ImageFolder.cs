@@ -114,7 +114,7 @@ public sealed class ImageFolderSource(ImageFolder folder, ImageNetTransform tran
 /// <summary>Decoding and crop geometry for <see cref="ImageFolderSource"/>.</summary>
 public static class ImageDecoding
 {
-    static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.Linear);
+    static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.None);
 
     /// <summary>Decodes <paramref name="path"/> fully (an incomplete or corrupt file is a <see cref="DataException"/>).</summary>
     public static SKBitmap Decode(string path)
@@ -194,15 +194,14 @@ public static class ImageDecoding
     static void ToChw(ReadOnlySpan<byte> rgba, int size, bool flip, Normalisation? normalise, Span<float> destination)
     {
         var plane = size * size;
-        for (var y = 0; y < size; y++)
-            for (var x = 0; x < size; x++)
-            {
-                var from = (y * size + (flip ? size - 1 - x : x)) * 4;
-                for (var c = 0; c < 3; c++)
-                {
-                    var (mean, std) = normalise is null ? (0f, 1f) : (normalise.Mean[c], normalise.Std[c]);
-                    destination[c * plane + y * size + x] = (rgba[from + c] / 255f - mean) / std;
-                }
-            }
+        for (var c = 0; c < 3; c++)
+        {
+            var (mean, std) = normalise is null ? (0f, 1f) : (normalise.Mean[c], normalise.Std[c]);
+            var (scale, shift) = (1f / (255f * std), -mean / std);
+            var channel = destination.Slice(c * plane, plane);
+            for (var y = 0; y < size; y++)
+                for (var x = 0; x < size; x++)
+                    channel[y * size + x] = rgba[(y * size + (flip ? size - 1 - x : x)) * 4 + c] * scale + shift;
+        }
     }
 }
