@@ -82,7 +82,7 @@ let tests' =
             let (_, xa, _), (_, xb, _) = a.Head, b.Head
             Expect.notEqual xa xb "re-drawn"
         }
-        test "tensors are not left in the consumer's dispose scope and leaving early frees the prefetched batch" {
+        test "batch tensors stay out of the caller's dispose scope until attached" {
             use scope = torch.NewDisposeScope()
             let l = loader (LoaderOptions(4, Seed = 2))
             let first = l.Epoch 0 |> Seq.head
