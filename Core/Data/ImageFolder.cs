@@ -1,4 +1,5 @@
 // ImageNet-style ImageFolder (split/class/*.JPEG): scanning, JPEG decoding with SkiaSharp, and the published crops.
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using SkiaSharp;
 
@@ -191,6 +192,7 @@ public static class ImageDecoding
         return output;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void ToChw(ReadOnlySpan<byte> rgba, int size, bool flip, Normalisation? normalise, Span<float> destination)
     {
         var plane = size * size;

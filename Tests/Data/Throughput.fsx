@@ -1,7 +1,7 @@
-// Measures loading throughput (samples/s) of each reader and of the batch loader; run after `dotnet build Tests`:
+// Measures loading throughput (samples/s) of each reader and of the batch loader; run after `dotnet build Tests -c Release`:
 //   dotnet fsi Tests/Data/Throughput.fsx
-#r "../bin/Debug/net10.0/linux-x64/TorchSharp.dll"
-#r "../bin/Debug/net10.0/linux-x64/SnnDsl.Core.dll"
+#r "../bin/Release/net10.0/linux-x64/TorchSharp.dll"
+#r "../bin/Release/net10.0/linux-x64/SnnDsl.Core.dll"
 
 open System
 open System.Diagnostics
@@ -42,7 +42,7 @@ for workers in [ 1; 2 ] do
     report $"cifar-shaped loader, crop+flip+AutoAugment+cutout, {workers} worker(s)" n4 s4
 
 // CIFAR10-DVS-like recordings (no real files here): 200 recordings of 150k events, frame cache build then cached loading.
-#r "../bin/Debug/net10.0/linux-x64/SkiaSharp.dll"
+#r "../bin/Release/net10.0/linux-x64/SkiaSharp.dll"
 let temp = IO.Path.Combine(IO.Path.GetTempPath(), "snndsl-throughput")
 if IO.Directory.Exists temp then IO.Directory.Delete(temp, true)
 let dvsRoot = IO.Path.Combine(temp, "dvs")
