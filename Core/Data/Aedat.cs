@@ -1,4 +1,5 @@
 // Reader for AEDAT 2.0 event recordings from a DVS128 camera, as in CIFAR10-DVS.
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -68,6 +69,7 @@ public static class Aedat
         return at;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static DvsEvents Decode(string path, ReadOnlySpan<byte> data)
     {
         if (data.Length % 8 != 0)

@@ -1,4 +1,5 @@
 // Per-sample augmentation switches and the simple published transforms: random crop, flip, Cutout, normalisation.
+using System.Runtime.CompilerServices;
 namespace SnnDsl.Core.Data;
 
 /// <summary>
@@ -38,6 +39,7 @@ public static class Augment
     /// Writes the sample shifted by (dx, dy) into <paramref name="destination"/>: out[c, y, x] = in[c, y + dy, x + dx],
     /// zero where that falls outside; this is a crop of the zero-padded image at offset (pad + dx, pad + dy).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Crop(ReadOnlySpan<byte> source, Span<byte> destination, SampleShape shape, int dx, int dy)
     {
         var (h, w) = (shape.Height, shape.Width);
@@ -66,6 +68,7 @@ public static class Augment
     }
 
     /// <summary>Converts to float: (x/255 - mean[c]) / std[c], or x/255 without normalisation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ToFloat(ReadOnlySpan<byte> image, Span<float> destination, SampleShape shape, Normalisation? normalise)
     {
         var plane = shape.Height * shape.Width;

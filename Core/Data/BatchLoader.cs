@@ -132,10 +132,11 @@ public sealed class BatchLoader
 
     Task<Batch> Background(int epoch, int index, int[] order) => Task.Run(() => PrepareBatch(epoch, index, order));
 
+    // The caller stopped early: free the batch prepared ahead; a failure of that unwanted batch is irrelevant.
     static void DisposeWhenDone(Task<Batch> pending)
     {
         try { pending.GetAwaiter().GetResult().Dispose(); }
-        catch (DataException) { }
+        catch (Exception e) when (e is DataException or AggregateException or IOException) { }
     }
 
     Batch PrepareBatch(int epoch, int index, int[] order)

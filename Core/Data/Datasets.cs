@@ -56,6 +56,17 @@ public static class Datasets
         _ => throw new DataException($"no normalisation constants for dataset '{name}'"),
     };
 
+    /// <summary>
+    /// The published per-sample pipeline for a dataset split (RATEBP.md §6): CIFAR training gets crop, flip,
+    /// AutoAugment, Cutout and normalisation; every other split is normalised only. Adjust switches with `with`.
+    /// </summary>
+    public static AugmentOptions PublishedAugment(string name, Split split)
+    {
+        var normalisation = NormalisationOf(name);
+        var cifar = name.ToLowerInvariant() is "cifar10" or "cifar100";
+        return cifar && split == Split.Train ? AugmentOptions.CifarTrain(normalisation) : AugmentOptions.Test(normalisation);
+    }
+
     static string RequireRoot(string name, string? root) =>
         root ?? throw new DataException($"dataset '{name}' needs a data path (the folder holding its files)");
 

@@ -1,4 +1,5 @@
 // CIFAR10-DVS as a loader source: cached frames [T, 2, S, S] with the published clip flip and random roll.
+using System.Runtime.CompilerServices;
 namespace SnnDsl.Core.Data;
 
 /// <summary>Training augmentation of event clips (RATEBP.md §6): flip the whole clip left-right, roll ±Roll pixels.</summary>
@@ -47,6 +48,7 @@ public sealed class DvsSource(DvsDataset dataset, DvsAugment augment) : ISampleS
     }
 
     /// <summary>out[p, y, x] = in[p, (y - dy) mod S, x' - dx mod S] with x' = S-1-x when flipped (flip, then roll).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Transform(ReadOnlySpan<float> frames, Span<float> destination, bool flip, int dx, int dy)
     {
         var s = _size;

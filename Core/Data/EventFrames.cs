@@ -1,4 +1,5 @@
 // Integrates DVS events into T frames of per-polarity counts and resizes frames by area averaging.
+using System.Runtime.CompilerServices;
 namespace SnnDsl.Core.Data;
 
 /// <summary>How events are divided among the T frames.</summary>
@@ -15,6 +16,7 @@ public enum FrameSplit
 public static class EventFrames
 {
     /// <summary>[T, 2, size, size] event counts, channel = polarity.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float[] Integrate(DvsEvents events, int frames, FrameSplit split, int size = Aedat.SensorSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(frames, 1);
@@ -42,6 +44,7 @@ public static class EventFrames
     }
 
     /// <summary>Resizes [planes, inSize, inSize] to [planes, outSize, outSize] by area averaging (adaptive average pooling).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float[] ResizeArea(float[] source, int planes, int inSize, int outSize)
     {
         var result = new float[planes * outSize * outSize];

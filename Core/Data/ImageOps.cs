@@ -1,4 +1,5 @@
 // The AutoAugment image operations on one uint8 [C, H, W] image, with torchvision's tensor semantics.
+using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace SnnDsl.Core.Data;
@@ -37,6 +38,7 @@ public static class ImageOps
     }
 
     /// <summary>Blends with the grayscale image (saturation); single-channel images are unchanged.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Color(Span<byte> image, SampleShape shape, float factor)
     {
         if (shape.Channels != 3) return;
@@ -49,6 +51,7 @@ public static class ImageOps
     }
 
     /// <summary>Blends with the mean grayscale value of the whole image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Contrast(Span<byte> image, SampleShape shape, float factor)
     {
         var plane = shape.Height * shape.Width;
@@ -60,6 +63,7 @@ public static class ImageOps
     }
 
     /// <summary>Blends with a 3×3 smoothed image (kernel 1,1,1/1,5,1/1,1,1 over 13); borders stay as they are.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Sharpness(Span<byte> image, SampleShape shape, float factor)
     {
         var (h, w) = (shape.Height, shape.Width);
@@ -120,6 +124,7 @@ public static class ImageOps
     /// Resamples with nearest neighbour: the output pixel with centred coordinates (x, y) takes the input at
     /// (m0·x + m1·y + m2, m3·x + m4·y + m5), centred coordinates measured from the image centre; outside is 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Affine(Span<byte> image, SampleShape shape, double[] m)
     {
         var (h, w) = (shape.Height, shape.Width);

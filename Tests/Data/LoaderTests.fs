@@ -62,6 +62,20 @@ let tests' =
             let single = (loader (LoaderOptions(4, Seed = 3))).EpochOrder 2
             Expect.equal orders[1] [| for i in 1 .. 3 .. 22 -> single[i] |] "strided slice of the same permutation"
         }
+        test "with drop-last every rank serves the same number of full batches" {
+            let counts = [ for r in 0 .. 2 -> (loader (LoaderOptions(3, DropLast = true, Rank = r, WorldSize = 3))).BatchesPerEpoch ]
+            Expect.equal counts [ 2; 2; 2 ] "floor(23 / 3) / 3 = 2 on every rank"
+            let batches = collect ((loader (LoaderOptions(3, DropLast = true, Rank = 2, WorldSize = 3))).Epoch 0)
+            Expect.equal (batches |> List.map (fun (s, _, _) -> s.Length)) [ 3; 3 ] "full batches only"
+        }
+        test "a data error in the background surfaces as a DataException" {
+            let bad = AugmentOptions(Normalise = Normalisation.Mnist)
+            let l = BatchLoader(ImageSource(dataset (), bad), LoaderOptions(4, Workers = 2), torch.CPU)
+            try
+                l.Epoch 0 |> Seq.iter (fun b -> b.Dispose())
+                failtest "expected a DataException"
+            with :? DataException as e -> Expect.stringContains e.Message "normalisation has 1 channel" "message"
+        }
         test "background prefetch gives the same batches as synchronous preparation" {
             let sync = collect ((loader (LoaderOptions(4, Seed = 5, Prefetch = false))).Epoch 1)
             let pre = collect ((loader (LoaderOptions(4, Seed = 5, Prefetch = true, Workers = 2))).Epoch 1)
@@ -82,7 +96,7 @@ let tests' =
             let (_, xa, _), (_, xb, _) = a.Head, b.Head
             Expect.notEqual xa xb "re-drawn"
         }
-        test "tensors are not left in the consumer's dispose scope and leaving early frees the prefetched batch" {
+        test "batch tensors stay out of the caller's dispose scope until attached" {
             use scope = torch.NewDisposeScope()
             let l = loader (LoaderOptions(4, Seed = 2))
             let first = l.Epoch 0 |> Seq.head

@@ -152,3 +152,14 @@ let cifarTests =
 
 [<Tests>]
 let tests = testList "Data.Readers" [ idxTests; cifarTests ]
+
+[<Tests>]
+let publishedTests =
+    testList "Data.Published" [
+        test "CIFAR training gets the full published pipeline, tests and Fashion-MNIST only normalisation" {
+            Expect.equal (Datasets.PublishedAugment("cifar100", Split.Train)) (AugmentOptions(4, true, true, 16, Normalisation.Cifar100)) "cifar100 train"
+            Expect.equal (Datasets.PublishedAugment("cifar10", Split.Test)) (AugmentOptions(Normalise = Normalisation.Cifar10)) "cifar10 test"
+            Expect.equal (Datasets.PublishedAugment("fashion-mnist", Split.Train)).Normalise Normalisation.FashionMnist "fashion normalisation"
+            Expect.isFalse (Datasets.PublishedAugment("fashion-mnist", Split.Train)).IsRandom "no random transforms"
+        }
+    ]
