@@ -9,7 +9,7 @@ namespace SnnDsl.Core.Training;
 /// <summary>One row of metrics per epoch.</summary>
 public sealed record EpochMetrics(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1, double TestLoss, double TestTop1, double TestTop5,
-    double EpochSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates);
+    double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates);
 
 /// <summary>
 /// Owns the files of a run. A new run refuses an existing non-empty folder; a resumed run requires one with a
@@ -73,8 +73,8 @@ public sealed class RunDirectory
         File.AppendAllText(MetricsJsonLines, JsonSerializer.Serialize(m) + Environment.NewLine);
         var layers = m.FiringRates.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (!File.Exists(MetricsCsv))
-            File.WriteAllText(MetricsCsv, string.Join(",", ["epoch", "lr", "train_loss", "train_top1", "test_loss", "test_top1", "test_top5", "epoch_seconds", "samples_per_second", .. layers.Select(l => "rate:" + l)]) + Environment.NewLine);
-        var values = new[] { m.LearningRate, m.TrainLoss, m.TrainTop1, m.TestLoss, m.TestTop1, m.TestTop5, m.EpochSeconds, m.SamplesPerSecond }
+            File.WriteAllText(MetricsCsv, string.Join(",", ["epoch", "lr", "train_loss", "train_top1", "test_loss", "test_top1", "test_top5", "train_seconds", "eval_seconds", "samples_per_second", .. layers.Select(l => "rate:" + l)]) + Environment.NewLine);
+        var values = new[] { m.LearningRate, m.TrainLoss, m.TrainTop1, m.TestLoss, m.TestTop1, m.TestTop5, m.TrainSeconds, m.EvalSeconds, m.SamplesPerSecond }
             .Concat(layers.Select(l => m.FiringRates[l]))
             .Select(v => v.ToString("R", CultureInfo.InvariantCulture));
         File.AppendAllText(MetricsCsv, string.Join(",", [m.Epoch.ToString(CultureInfo.InvariantCulture), .. values]) + Environment.NewLine);
@@ -90,6 +90,24 @@ public sealed class RunDirectory
         _tensorBoard.add_scalar("test/top5", (float)m.TestTop5, step);
         _tensorBoard.add_scalar("lr", (float)m.LearningRate, step);
         foreach (var layer in m.FiringRates.Keys) _tensorBoard.add_scalar("firing_rate/" + layer, (float)m.FiringRates[layer], step);
+    }
+
+    /// <summary>Writes summary.json: the final and best accuracy, mean epoch time, throughput and peak memory of the run.</summary>
+    public void WriteSummary(TrainingSummary summary)
+    {
+        var last = summary.Epochs.Count > 0 ? summary.Epochs[^1] : null;
+        var document = new
+        {
+            epochs = summary.Epochs.Count,
+            final_test_top1 = last?.TestTop1,
+            best_test_top1 = summary.BestTop1,
+            best_epoch = summary.BestEpoch + 1,
+            mean_train_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.TrainSeconds) : 0,
+            mean_eval_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.EvalSeconds) : 0,
+            mean_samples_per_second = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.SamplesPerSecond) : 0,
+            peak_resident_bytes = Runtime.ProcessMemory.PeakResidentBytes(),
+        };
+        File.WriteAllText(System.IO.Path.Combine(Path, "summary.json"), JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     /// <summary>The epochs recorded so far (to continue the metrics of a resumed run).</summary>

@@ -77,8 +77,10 @@ public sealed class Trainer
             history.Add(metrics);
             _observer.EpochFinished(metrics, best);
         }
+        var summary = new TrainingSummary(history, state.BestTop1, state.BestEpoch);
+        run?.WriteSummary(summary);
         run?.SetStatus("finished");
-        return new TrainingSummary(history, state.BestTop1, state.BestEpoch);
+        return summary;
     }
 
     EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
@@ -112,6 +114,6 @@ public sealed class Trainer
         double trainSeconds = clock.Elapsed.TotalSeconds;
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            clock.Elapsed.TotalSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
     }
 }
