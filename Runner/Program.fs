@@ -53,7 +53,11 @@ let execute (argv: string[]) =
 let main argv =
     try
         execute argv
-    with e ->
+    with
+    | :? SnnDsl.Core.Runtime.NativeRuntimeException as e ->
+        eprintfn "snn: error: %s" e.Message
+        ExitCode.InternalError
+    | e ->
         eprintfn "snn: internal error (this is a bug in snn, not in your file): %s" e.Message
         eprintfn "%s" e.StackTrace
         ExitCode.InternalError

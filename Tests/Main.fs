@@ -7,7 +7,10 @@ open SnnDsl.Core.Runtime
 
 [<EntryPoint>]
 let main argv =
-    NativeRuntime.EnsureLoaded()
+    try NativeRuntime.EnsureLoaded()
+    with :? NativeRuntimeException as e ->
+        eprintfn "tests: %s" e.Message
+        exit 2
     // Expecto runs test lists on several threads at once. libtorch's intra-op threads, entered concurrently from
     // several callers, made conv weight gradients differ between identical runs (measured: up to 60% of the largest
     // element); one intra-op thread per caller keeps every test reproducible and is faster on 2 cores.

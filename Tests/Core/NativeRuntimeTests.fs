@@ -5,10 +5,16 @@ open System.IO
 open Expecto
 open SnnDsl.Core.Runtime
 
+/// A copy of the bridge library with the GLIBCXX_3.4.32 requirement made strong again (as shipped).
 let private bridgeCopy () =
     let source = Path.Combine(System.AppContext.BaseDirectory, "libLibTorchSharp.so")
+    let bytes = File.ReadAllBytes source
+    let found = ElfVersionPatch.FindVersionFlags(bytes, "GLIBCXX_3.4.32")
+    Expect.isTrue found.HasValue "the bridge requires GLIBCXX_3.4.32"
+    let struct (offset, flags) = found.Value
+    System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(System.Span(bytes, int offset, 2), flags &&& ~~~2us)
     let copy = Path.GetTempFileName()
-    File.Copy(source, copy, true)
+    File.WriteAllBytes(copy, bytes)
     copy
 
 [<Tests>]
@@ -17,9 +23,10 @@ let tests =
         test "a patched requirement is weak, and patching twice changes nothing" {
             let copy = bridgeCopy ()
             try
-                let before = ElfVersionPatch.FindVersionFlags(File.ReadAllBytes copy, "GLIBCXX_3.4.32")
-                Expect.isTrue before.HasValue "the bridge requires GLIBCXX_3.4.32"
-                ElfVersionPatch.MarkWeak(copy, "GLIBCXX_3.4.32") |> ignore
+                let original = File.ReadAllBytes copy
+                Expect.equal (ElfVersionPatch.MarkWeak(copy, "GLIBCXX_3.4.32")) ElfVersionPatch.Outcome.Patched "patched"
+                let changed = Array.zip original (File.ReadAllBytes copy) |> Array.filter (fun (a, b) -> a <> b) |> Array.length
+                Expect.equal changed 1 "one byte of the file changes (the flag's low byte)"
                 let struct (_, flags) = ElfVersionPatch.FindVersionFlags(File.ReadAllBytes copy, "GLIBCXX_3.4.32").Value
                 Expect.equal (flags &&& 2us) 2us "VER_FLG_WEAK set"
                 let bytes = File.ReadAllBytes copy
