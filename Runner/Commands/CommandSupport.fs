@@ -48,3 +48,14 @@ let loadNetwork (err: TextWriter) (path: string) (overrides: string seq) : Resul
 /// A config value as a JSON node (for TrainingConfig.With).
 let jsonValue (value: obj) : System.Text.Json.Nodes.JsonNode | null =
     System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize value)
+
+/// Runs a command body; a mistake the user can fix (settings, data) becomes its message and exit code 1.
+let reportingUserErrors (body: unit -> int) =
+    try body ()
+    with
+    | :? SnnDsl.Core.Training.ConfigException as e ->
+        eprintfn "snn: error: %s" e.Message
+        SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
+    | :? SnnDsl.Core.Data.DataException as e ->
+        eprintfn "snn: error: %s" e.Message
+        SnnDsl.Runner.Cli.Arguments.ExitCode.UserError

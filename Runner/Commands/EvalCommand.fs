@@ -48,7 +48,4 @@ let run (args: ParseResults<EvalArgs>) =
         eprintfn "snn: error: '%s' is not a run directory (no config.json)" dir
         ExitCode.UserError
     else
-        try evaluate args dir
-        with
-        | :? ConfigException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
-        | :? DataException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
+        reportingUserErrors (fun () -> evaluate args dir)

@@ -113,13 +113,10 @@ let run (args: ParseResults<TrainArgs>) =
         ExitCode.Success
     | Ok config ->
         let runDir = args.TryGetResult TrainArgs.Run_Dir |> Option.defaultWith (fun () -> defaultRunDir config)
-        try
+        reportingUserErrors (fun () ->
             match trainInto config runDir resume (SnnDsl.Runner.Console.Progress.forConsole ()) with
             | Error code -> code
             | Ok(run, summary) ->
                 if not (args.Contains TrainArgs.No_Plot) then PlotCommand.render run.Path |> ignore
                 printfn "run %s: best test top-1 %.2f%% (epoch %d)" run.Path summary.BestTop1 (summary.BestEpoch + 1)
-                ExitCode.Success
-        with
-        | :? ConfigException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
-        | :? DataException as e -> eprintfn "snn: error: %s" e.Message; ExitCode.UserError
+                ExitCode.Success)

@@ -123,6 +123,18 @@ let tests =
             expectUserError [| "train"; "--resume" |] "--resume needs --run-dir"
             expectUserError [| "train"; "--device"; "cuda:0"; data.File "tiny.snn"; "--dataset"; "mnist"; "--data"; data.Path; "--run-dir"; data.File "r3" |] "CUDA"
         }
+        test "snn plot renders loss, accuracy, lr and firing-rate PNGs from metrics.csv" {
+            use data = new TempFolder()
+            File.WriteAllLines(data.File "metrics.csv", [
+                "epoch,lr,train_loss,train_top1,test_loss,test_top1,test_top5,train_seconds,eval_seconds,samples_per_second,rate:lif1,rate:lif2"
+                "0,0.1,1.2,60,0.9,70,98,10,1,100,0.2,0.1"
+                "1,0.05,0.8,75,0.7,78,99,10,1,100,0.18,0.12" ])
+            let pngs = PlotCommand.render data.Path
+            Expect.equal (pngs |> List.map Path.GetFileName) [ "loss.png"; "accuracy.png"; "lr.png"; "firing_rates.png" ] "four charts"
+            for png in pngs do
+                Expect.sequenceEqual (File.ReadAllBytes(png) |> Array.take 4) [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy |] $"{png} is a PNG"
+            Expect.equal (SnnDsl.Runner.Program.execute [| "plot"; data.File "nowhere" |]) ExitCode.UserError "no metrics: exit 1"
+        }
         test "cosine schedule with warm-up" {
             let config = TrainingConfig(Epochs = 10, LearningRate = 0.1, WarmupEpochs = 2)
             Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(0, config)) (0.1 / 3.0) "warm-up epoch 0"
