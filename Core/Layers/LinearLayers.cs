@@ -31,7 +31,34 @@ public sealed class ConvLayer : StatelessLayer
 
     // x: [N, C_in, H, W] -> [N, C_out, H', W']
     public override Tensor Apply(Tensor x) =>
-        F.conv2d(x, Weight, Bias, strides: [_spec.Stride], padding: [_spec.Padding], dilation: [_spec.Dilation], groups: _spec.Groups);
+        x.requires_grad && OutputChannelsNeedPadding(_spec.OutChannels) ? PaddedConv(x) : Conv(x, Weight, Bias);
+
+    Tensor Conv(Tensor x, Tensor weight, Tensor? bias) =>
+        F.conv2d(x, weight, bias, strides: [_spec.Stride], padding: [_spec.Padding], dilation: [_spec.Dilation], groups: _spec.Groups);
+
+    /// <summary>
+    /// libtorch 2.10's oneDNN (3.7.1) computes the gradient with respect to a convolution's INPUT wrongly when the
+    /// output channels are not a multiple of 16 and the stride is 1 (measured on AVX-512 x86: relative error ≈ 0.8,
+    /// values depending on uninitialised memory, sometimes NaN; forward and weight gradients are right). Padding the
+    /// output channels with zero filters to a multiple of 16 and slicing them off gives identical values and correct
+    /// gradients. Only taken when a gradient flows to the input (never in the spike pass or for the first layer).
+    /// </summary>
+    public static bool OutputChannelsNeedPadding(long outChannels) => outChannels % PaddedChannelBlock != 0;
+
+    const int PaddedChannelBlock = 16;
+
+    Tensor PaddedConv(Tensor x)
+    {
+        long groups = _spec.Groups, perGroup = _spec.OutChannels / groups;
+        long pad = Enumerable.Range(0, PaddedChannelBlock).First(p => groups * (perGroup + p) % PaddedChannelBlock == 0);
+        // filters [g, C_out/g, ...] padded to [g, C_out/g + pad, ...] so that the total is a multiple of 16
+        var weight = F.pad(Weight.view([groups, perGroup, .. Weight.shape.Skip(1)]), [0, 0, 0, 0, 0, 0, 0, pad, 0, 0])
+            .view([groups * (perGroup + pad), .. Weight.shape.Skip(1)]);
+        var bias = Bias is null ? null : F.pad(Bias.view(groups, perGroup), [0, pad]).view(groups * (perGroup + pad));
+        var y = Conv(x, weight, bias);                                            // [N, g·(C_out/g + pad), H', W']
+        var (n, h, w) = (y.shape[0], y.shape[2], y.shape[3]);
+        return y.view(n, groups, perGroup + pad, h, w).narrow(2, 0, perGroup).reshape(n, _spec.OutChannels, h, w);
+    }
 }
 
 /// <summary>Fully connected layer; weight [out, in], optional bias [out].</summary>
