@@ -11,9 +11,9 @@ let main argv =
     with :? NativeRuntimeException as e ->
         eprintfn "tests: %s" e.Message
         exit 2
-    // Expecto runs test lists on several threads at once. libtorch's intra-op threads, entered concurrently from
-    // several callers, made conv weight gradients differ between identical runs (measured: up to 60% of the largest
-    // element); one intra-op thread per caller keeps every test reproducible and is faster on 2 cores.
+    // Expecto runs tests on several threads at once; one libtorch intra-op thread per test keeps 2 cores from being
+    // oversubscribed. (Results do not depend on it: an earlier flakiness blamed on threads was libtorch's conv
+    // input-gradient bug, fixed in Core/Layers/LinearLayers.cs and tested in Tests/Core/ConvLayerTests.fs.)
     TorchSharp.torch.set_num_threads 1
     let plainSummary (printer: TestPrinters) =
         { printer with
