@@ -13,7 +13,6 @@ open SnnDsl.Core.Training
 open SnnDsl.Dsl.Model
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Tests.Support
-open SnnDsl.Tests.Core.TestNetworks
 open SnnDsl.Tests.Data.DataFiles
 open SnnDsl.Tests.Data.DvsTests
 open SnnDsl.Tests.Data.ImageFolderTests
@@ -52,8 +51,10 @@ let private dvsArgs (dir: TempFolder) estimator runName =
 let private sequenceTests =
     testList "sequence input" [
         test "a clip batch [B, T, ...] feeds frame t at step t: each step's output equals a run on the frames up to t" {
-            let network = NetworkBuilder.Build(convNoBn NeuronSpec.Paper, 3L)
-            let clip = withSeed 4L (fun () -> torch.rand([| 2L; 4L; 2L; 8L; 8L |]) * 8.0f) // [B, T, 2, 8, 8]
+            let spec = NetworkSpec("frames", Shape.Of(2L, 2L, 2L), [
+                FlattenSpec("flat"); LinearSpec("hidden", 16L); NeuronLayerSpec("lif", NeuronSpec(Tau = 2.0)); LinearSpec("out", 3L) ])
+            let network = NetworkBuilder.Build(spec, 3L)
+            let clip = withSeed 4L (fun () -> torch.rand([| 2L; 4L; 2L; 2L; 2L |]) * 8.0f - 4.0f) // [B, T, 2, 2, 2]
             let perStep (x: torch.Tensor) =
                 let struct (_, steps) = network.MultiStep(TrainingData.ToSpikeInput(x, true), PassContext(int x.shape[1], false))
                 steps
