@@ -13,7 +13,12 @@ public sealed class DataReport(string dataset, IReadOnlyList<string> description
 {
     public const string FileName = "data.json";
 
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower };
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.KebabCaseLower,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // '+' and '±' as written
+    };
 
     public string Dataset => dataset;
 
