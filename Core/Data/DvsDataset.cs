@@ -119,7 +119,9 @@ public sealed class DvsDataset
     static List<string> ClassFolders(string root)
     {
         if (!Directory.Exists(root)) throw new DataException($"folder {root} does not exist; expected CIFAR10-DVS class folders of .aedat files");
-        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToList();
+        // hidden folders (such as the default frame cache, root/.snndsl-cache) are not classes
+        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>()
+            .Where(name => !name.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
         if (classes.Count == 0) throw new DataException($"folder {root} has no class folders; expected one folder of .aedat files per class");
         return classes;
     }

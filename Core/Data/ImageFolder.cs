@@ -10,11 +10,12 @@ public sealed class ImageFolder
 {
     static readonly string[] Extensions = [".jpeg", ".jpg", ".png"];
 
-    ImageFolder(string folder, IReadOnlyList<string> classes, IReadOnlyList<(string Path, int Label)> files)
+    ImageFolder(string folder, IReadOnlyList<string> classes, IReadOnlyList<(string Path, int Label)> files, IReadOnlyList<string> emptyClasses)
     {
         Folder = folder;
         Classes = classes;
         Files = files;
+        EmptyClasses = emptyClasses;
     }
 
     /// <summary>The split folder that was scanned.</summary>
@@ -26,8 +27,15 @@ public sealed class ImageFolder
     /// <summary>Image files with their labels, by class then ordinal file name.</summary>
     public IReadOnlyList<(string Path, int Label)> Files { get; }
 
-    /// <summary>Scans root/train (Train) or root/val (Test); a missing split folder or an empty class folder is an error.</summary>
-    public static ImageFolder Open(string root, Split split)
+    /// <summary>Messages for the class folders without images (only when opened with keepEmptyClasses).</summary>
+    public IReadOnlyList<string> EmptyClasses { get; }
+
+    /// <summary>
+    /// Scans root/train (Train) or root/val (Test). A missing split folder is an error; so is an empty class folder,
+    /// unless <paramref name="keepEmptyClasses"/>: then the class keeps its label, has no samples, and is listed in
+    /// <see cref="EmptyClasses"/> (labels stay those of the folder names, so train and val still agree).
+    /// </summary>
+    public static ImageFolder Open(string root, Split split, bool keepEmptyClasses = false)
     {
         var folder = Path.Combine(root, split == Split.Train ? "train" : "val");
         if (!Directory.Exists(folder))
@@ -35,22 +43,24 @@ public sealed class ImageFolder
         var classes = Directory.GetDirectories(folder).Select(Path.GetFileName).OfType<string>().Order(StringComparer.Ordinal).ToArray();
         if (classes.Length == 0) throw new DataException($"folder {folder} has no class folders; expected {folder}/<class>/*.JPEG");
         var files = new List<(string, int)>();
+        var empty = new List<string>();
         for (var label = 0; label < classes.Length; label++)
         {
-            var images = ImagesIn(Path.Combine(folder, classes[label]));
+            var classFolder = Path.Combine(folder, classes[label]);
+            var images = ImagesIn(classFolder);
+            if (images.Length == 0 && !keepEmptyClasses) throw new DataException(NoImages(classFolder));
+            if (images.Length == 0) empty.Add($"{NoImages(classFolder)}; class '{classes[label]}' (label {label}) has no samples");
             files.AddRange(images.Select(f => (f, label)));
         }
-        return new ImageFolder(folder, classes, files);
+        if (files.Count == 0) throw new DataException($"folder {folder} has no images in any class folder");
+        return new ImageFolder(folder, classes, files, empty);
     }
 
-    static string[] ImagesIn(string classFolder)
-    {
-        var images = Directory.GetFiles(classFolder)
-            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .Order(StringComparer.Ordinal).ToArray();
-        return images.Length > 0 ? images
-            : throw new DataException($"class folder {classFolder} has no images (.JPEG, .jpg or .png)");
-    }
+    static string NoImages(string classFolder) => $"class folder {classFolder} has no images (.JPEG, .jpg or .png)";
+
+    static string[] ImagesIn(string classFolder) => Directory.GetFiles(classFolder)
+        .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+        .Order(StringComparer.Ordinal).ToArray();
 }
 
 /// <summary>ImageNet preprocessing: training random-resized-crop + flip, or test resize + centre crop; then normalise.</summary>

@@ -43,6 +43,21 @@ public sealed record TrainingConfig
     public int Threads { get; init; }
     /// <summary>Threads preparing the samples of one batch.</summary>
     public int Workers { get; init; } = 1;
+    /// <summary>CIFAR10-DVS frames per clip; 0 = T (the only other accepted value is T itself).</summary>
+    public int DvsFrames { get; init; }
+    /// <summary>CIFAR10-DVS: split the events of a recording into frames by "number" (as published) or "time".</summary>
+    public string DvsFrameSplit { get; init; } = "number";
+    /// <summary>CIFAR10-DVS frame side after resizing (48 as published).</summary>
+    public int DvsSize { get; init; } = 48;
+    /// <summary>CIFAR10-DVS train/test split: index, random[:SEED] or tebn; no default (required for that dataset).</summary>
+    public string? DvsSplit { get; init; }
+    /// <summary>Folder of the CIFAR10-DVS frame cache; null = &lt;data-root&gt;/.snndsl-cache.</summary>
+    public string? DvsCache { get; init; }
+    /// <summary>CIFAR10-DVS training augmentation: flip the clip, roll ±DvsRoll pixels (published: on, 5).</summary>
+    public bool DvsFlip { get; init; } = true;
+    public int DvsRoll { get; init; } = 5;
+    /// <summary>ImageNet crop side (224 as published); the test resize is ImageSize·256/224.</summary>
+    public int ImageSize { get; init; } = 224;
     /// <summary>Stop each training epoch after this many batches (0 = all): for smoke runs.</summary>
     public int LimitTrainBatches { get; init; }
     /// <summary>Evaluate on at most this many test batches (0 = all).</summary>
@@ -92,8 +107,30 @@ public sealed record TrainingConfig
         Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
         Require(Threads >= 0 && Workers >= 1, "threads must be >= 0 and workers >= 1");
         Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
+        Require(DvsFrames >= 0 && DvsSize >= 1 && DvsRoll >= 0 && ImageSize >= 1, "DVS frames and roll must be non-negative, DVS and image sizes positive");
+        Require(TrainingData.DatasetNames.Contains(Dataset.ToLowerInvariant()),
+            $"unknown dataset '{Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
+        Require(DvsFrameSplit is "number" or "time", $"unknown DVS frame split '{DvsFrameSplit}'; expected number or time");
+        if (Dataset.Equals(TrainingData.Cifar10Dvs, StringComparison.OrdinalIgnoreCase)) ValidateDvs();
         return this;
     }
+
+    void ValidateDvs()
+    {
+        Require(DvsSplit is not null,
+            "cifar10-dvs needs an explicit train/test split: --dvs-split index (first 900 recordings of each class train, 100 test), " +
+            "random[:SEED] (seeded 9:1 within each class) or tebn (first 100 of each class test, TEBN's); none is the default " +
+            "because published CIFAR10-DVS results use different splits");
+        try { Data.DvsSplit.Parse(DvsSplit!); }
+        catch (Data.DataException e) { throw new ConfigException(e.Message); }
+        Require(DvsFrames == 0 || DvsFrames == TimeSteps,
+            $"--dvs-frames {DvsFrames} does not match the run's T = {TimeSteps}: frame t feeds step t, so a clip must have " +
+            "exactly T frames (leave --dvs-frames out to use T)");
+    }
+
+    /// <summary>The CIFAR10-DVS frame settings of this run (frames = T unless set).</summary>
+    public Data.DvsSettings DvsFrameSettings() => new(DvsFrames == 0 ? TimeSteps : DvsFrames,
+        DvsFrameSplit == "time" ? Data.FrameSplit.Time : Data.FrameSplit.Number, DvsSize);
 
     static void Require(bool condition, string message)
     {

@@ -9,29 +9,45 @@ namespace SnnDsl.Core.Training;
 /// <summary>The two loaders of a run and how their batches feed the network.</summary>
 public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool SequenceInput, int Classes)
 {
+    public const string Cifar10Dvs = "cifar10-dvs";
+    public const string ImageNet = "imagenet";
+
+    /// <summary>Every dataset name a run accepts.</summary>
+    public static readonly IReadOnlyList<string> DatasetNames = [.. Datasets.Names, Cifar10Dvs, ImageNet];
+
+    /// <summary>Where the data came from, its split, and the samples skipped or failed (for the run log and data.json).</summary>
+    public DataReport Report { get; init; } = DataReport.Plain("", "", 0, 0);
+
     /// <summary>Opens the splits; refuses a dataset whose samples or classes do not fit the network.</summary>
     public static TrainingData Open(TrainingConfig config, NetworkSpec network, Device device, ICollective collective)
     {
-        var normalisation = Datasets.NormalisationOf(config.Dataset);
-        var augment = new AugmentOptions(config.CropPadding, config.HorizontalFlip, config.AutoAugment, config.Cutout, normalisation);
-        var train = new ImageSource(Datasets.Open(config.Dataset, config.DataRoot, Split.Train), augment);
-        var test = new ImageSource(Datasets.Open(config.Dataset, config.DataRoot, Split.Test), AugmentOptions.Test(normalisation));
-        CheckFits(config.Dataset, train, network);
+        var data = DataSources.Open(config);
+        CheckFits(config, data, network);
         int seed = unchecked((int)config.Seed);
         var trainOptions = new LoaderOptions(config.BatchSize, Shuffle: true, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Workers);
         var testOptions = new LoaderOptions(config.BatchSize, Shuffle: false, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Workers);
-        return new TrainingData(new BatchLoader(train, trainOptions, device), new BatchLoader(test, testOptions, device), false, train.ClassCount);
+        return new TrainingData(new BatchLoader(data.Train, trainOptions, device), new BatchLoader(data.Test, testOptions, device),
+            data.Sequence, data.Train.ClassCount) { Report = data.Report };
     }
 
-    static void CheckFits(string dataset, ISampleSource source, NetworkSpec network)
+    static void CheckFits(TrainingConfig config, OpenedData data, NetworkSpec network)
     {
-        var sample = Shape.Of(source.SampleShape);
+        // a clip [T, C, H, W] feeds one [C, H, W] frame per step
+        var sampleShape = data.Sequence ? data.Train.SampleShape[1..] : data.Train.SampleShape;
+        var sample = Shape.Of(sampleShape);
         if (!sample.Equals(network.Input))
-            throw new ConfigException($"network '{network.Name}' expects input {network.Input} but {dataset} samples are {sample}; set the network's input (e.g. --set) or choose another dataset");
+            throw new ConfigException($"network '{network.Name}' expects input {network.Input} but {config.Dataset} samples are {sample}{(data.Sequence ? " per frame" : "")}; {SizeHint(config.Dataset)}");
         long outputs = ShapeInference.OutputShape(network).Elements;
-        if (outputs != source.ClassCount)
-            throw new ConfigException($"network '{network.Name}' has {outputs} outputs but {dataset} has {source.ClassCount} classes; set the network's class count (e.g. --set classes={source.ClassCount})");
+        if (outputs != data.Train.ClassCount)
+            throw new ConfigException($"network '{network.Name}' has {outputs} outputs but {config.Dataset} has {data.Train.ClassCount} classes; set the network's class count (e.g. --set classes={data.Train.ClassCount})");
     }
+
+    static string SizeHint(string dataset) => dataset.ToLowerInvariant() switch
+    {
+        Cifar10Dvs => "make --dvs-size match the network's input size (e.g. --set size=...)",
+        ImageNet => "make --image-size match the network's input size (e.g. --set size=...)",
+        _ => "set the network's input (e.g. --set) or choose another dataset",
+    };
 
     /// <summary>A batch as network input: static images [B, ...], or event clips [B, T, ...] made time-major.</summary>
     public static SpikeInput ToSpikeInput(Tensor inputs, bool sequence) =>

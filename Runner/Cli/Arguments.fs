@@ -62,6 +62,14 @@ type TrainArgs =
     | Device of device: string
     | Threads of count: int
     | Workers of count: int
+    | Dvs_Split of rule: string
+    | Dvs_Frames of count: int
+    | Dvs_Frame_Split of mode: string
+    | Dvs_Size of pixels: int
+    | Dvs_Cache of path: string
+    | No_Dvs_Flip
+    | Dvs_Roll of pixels: int
+    | Image_Size of pixels: int
     | Limit_Train_Batches of count: int
     | Limit_Test_Batches of count: int
     | Run_Dir of path: string
@@ -75,8 +83,8 @@ type TrainArgs =
             | Network _ -> "the network file (.snn); default examples/networks/fashion_cnn.snn."
             | Config _ -> "a run.json of settings (the format of a run's config.json); flags override it."
             | Set _ -> "override a network parameter, as name=value (repeatable)."
-            | Dataset _ -> "fashion-mnist (default), mnist, cifar10 or cifar100."
-            | Data _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist)."
+            | Dataset _ -> "fashion-mnist (default), mnist, cifar10, cifar100, cifar10-dvs or imagenet."
+            | Data _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist); cifar10-dvs: the class folders of .aedat recordings; imagenet: the folder holding train/ and val/."
             | Estimator _ -> "gradient estimator: rate-m (default), rate-s, bptt-m or bptt-s."
             | Steps _ -> "time steps T (default 4)."
             | Epochs _ -> "epochs (default 3)."
@@ -96,7 +104,15 @@ type TrainArgs =
             | Seed _ -> "seed of weights, data order, augmentation and dropout (default 0)."
             | Device _ -> "cpu (default) or cuda[:i] (needs the CUDA build)."
             | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
-            | Workers _ -> "threads preparing each batch (default 1)."
+            | Workers _ -> "threads preparing each batch (default 1): JPEG decoding for imagenet, building the frame cache for cifar10-dvs."
+            | Dvs_Split _ -> "cifar10-dvs train/test split, required: index (first 900 of each class train), random[:SEED] (seeded 9:1) or tebn (first 100 of each class test)."
+            | Dvs_Frames _ -> "cifar10-dvs frames per clip (default: T; must equal T)."
+            | Dvs_Frame_Split _ -> "cifar10-dvs: split a recording's events into frames by number (default, as published) or time."
+            | Dvs_Size _ -> "cifar10-dvs frame side after resizing (default 48); must match the network's input."
+            | Dvs_Cache _ -> "cifar10-dvs frame cache folder (default <data>/.snndsl-cache)."
+            | No_Dvs_Flip -> "cifar10-dvs: no horizontal clip flip in training (published: flip on)."
+            | Dvs_Roll _ -> "cifar10-dvs: training roll of up to this many pixels in both axes (default 5; 0 = off)."
+            | Image_Size _ -> "imagenet crop side (default 224; the test resize is size*256/224); must match the network's input."
             | Limit_Train_Batches _ -> "train on at most this many batches per epoch (smoke runs)."
             | Limit_Test_Batches _ -> "evaluate on at most this many test batches."
             | Run_Dir _ -> "run directory (default runs/<network>-<estimator>-T<T>-<time>); an existing one is refused unless --resume."

@@ -37,7 +37,9 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
         let network = NetworkBuilder.Build(spec, config.Seed, device)
         TorchSharp.PyBridge.PyBridgeModuleExtensions.load_safetensors(network, model) |> ignore
         let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
+        data.Report.Description |> Seq.iter (printfn "%s")
         let result = Evaluator.Run(network, data.Test, config.TimeSteps, data.SequenceInput, SingleProcess.Instance)
+        if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
         printfn "%s (%s checkpoint, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
             dir which config.TimeSteps result.Loss result.Top1 result.Top5 result.Samples
         ExitCode.Success

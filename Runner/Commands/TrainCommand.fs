@@ -38,6 +38,14 @@ let private flagValue (arg: TrainArgs) : (string * (JsonNode | null)) option =
     | TrainArgs.Device d -> Some("device", v d)
     | TrainArgs.Threads n -> Some("threads", v n)
     | TrainArgs.Workers n -> Some("workers", v n)
+    | TrainArgs.Dvs_Split s -> Some("dvs-split", v s)
+    | TrainArgs.Dvs_Frames n -> Some("dvs-frames", v n)
+    | TrainArgs.Dvs_Frame_Split s -> Some("dvs-frame-split", v s)
+    | TrainArgs.Dvs_Size n -> Some("dvs-size", v n)
+    | TrainArgs.Dvs_Cache p -> Some("dvs-cache", v p)
+    | TrainArgs.No_Dvs_Flip -> Some("dvs-flip", v false)
+    | TrainArgs.Dvs_Roll n -> Some("dvs-roll", v n)
+    | TrainArgs.Image_Size n -> Some("image-size", v n)
     | TrainArgs.Limit_Train_Batches n -> Some("limit-train-batches", v n)
     | TrainArgs.Limit_Test_Batches n -> Some("limit-test-batches", v n)
     | TrainArgs.Config _ | TrainArgs.Set _ | TrainArgs.Run_Dir _ | TrainArgs.Resume | TrainArgs.Print_Config | TrainArgs.No_Plot -> None
@@ -87,8 +95,13 @@ let trainInto (config: TrainingConfig) (runDir: string) (resume: bool) (observer
         let device = Devices.Parse config.Device
         // the trainer opens the data and checks it fits before anything is written, so a failed start leaves no run behind
         let trainer = Trainer(spec, config, device, SingleProcess.Instance, observer)
+        let report = trainer.Data.Report
+        report.Description |> Seq.iter (printfn "%s")
         let run = if resume then RunDirectory.Open(runDir, commandLine ()) else RunDirectory.Create(runDir, commandLine (), config, source)
+        report.WriteTo run.Path
         let summary = trainer.Run(Some run |> Option.toObj, resume)
+        report.WriteTo run.Path
+        printfn "%s" (report.Summary())
         Ok(run, summary)
 
 let run (args: ParseResults<TrainArgs>) =
