@@ -64,6 +64,7 @@ type TrainArgs =
     | Workers of count: int
     | Limit_Train_Batches of count: int
     | Limit_Test_Batches of count: int
+    | Sync_Bn
     | Run_Dir of path: string
     | Resume
     | Print_Config
@@ -99,6 +100,7 @@ type TrainArgs =
             | Workers _ -> "threads preparing each batch (default 1)."
             | Limit_Train_Batches _ -> "train on at most this many batches per epoch (smoke runs)."
             | Limit_Test_Batches _ -> "evaluate on at most this many test batches."
+            | Sync_Bn -> "under mpirun: BatchNorm statistics of the global batch (SyncBN); default: each rank's own batch."
             | Run_Dir _ -> "run directory (default runs/<network>-<estimator>-T<T>-<time>); an existing one is refused unless --resume."
             | Resume -> "continue the run in --run-dir from its last checkpoint, with its own config.json."
             | Print_Config -> "print the resolved settings as JSON and exit."
@@ -139,6 +141,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<PlotArgs>
     | Version
+    | [<Hidden; CliPrefix(CliPrefix.None)>] Allreduce_Bench of floats: int
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -149,3 +152,4 @@ type SnnArgs =
             | Eval _ -> "evaluate a run's checkpoint on the test split."
             | Plot _ -> "render a run's metrics as PNG curves."
             | Version -> "print the version of snn and of the network language."
+            | Allreduce_Bench _ -> "under mpirun: time the gradient all-reduce of this many floats (docs/distributed.md)."
