@@ -55,7 +55,7 @@ public sealed class BatchNormLayer : SpikingLayer
         var dims = ReducedDims(x);
         var (variance, mean) = var_mean(x, dims, unbiased: false);
         Record(ctx, mean, variance);
-        UpdateRunning(mean, variance, x.numel() / x.shape[1]);
+        UpdateRunning(mean, variance, x.numel() / x.shape[1], countBatch: true);
         return F.batch_norm(x, mean, variance, Weight, Bias, false, 0.0, _spec.Eps);
     }
 
@@ -65,7 +65,7 @@ public sealed class BatchNormLayer : SpikingLayer
         var shape = BroadcastShape(x);
         var (mean, variance, count) = SyncedStatistics.Moments(x, ReducedDims(x), shape, sync);
         if (ctx.Record) Record(ctx, mean, variance);
-        UpdateRunning(mean.detach(), variance.detach(), count);
+        UpdateRunning(mean.detach(), variance.detach(), count, countBatch: ctx.Record);
         var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
@@ -78,13 +78,14 @@ public sealed class BatchNormLayer : SpikingLayer
         stats.Steps++;
     }
 
-    void UpdateRunning(Tensor mean, Tensor variance, long n)
+    // num_batches_tracked counts spike passes only, as F.batch_norm (the unsynced BPTT path) leaves it alone
+    void UpdateRunning(Tensor mean, Tensor variance, long n, bool countBatch)
     {
         using var _ = no_grad();
         double m = _spec.Momentum;
         RunningMean.mul_(1 - m).add_(mean, alpha: m);
         RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
-        BatchesTracked.add_(1);
+        if (countBatch) BatchesTracked.add_(1);
     }
 
     // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))

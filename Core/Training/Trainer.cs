@@ -115,6 +115,7 @@ public sealed class Trainer
         }
         var train = _collective.Sum([lossSum, correct, seen]);
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
             clock.Elapsed.TotalSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
