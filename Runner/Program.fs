@@ -10,7 +10,7 @@ open SnnDsl.Runner.Commands
 let private needsTorch (command: SnnArgs) =
     match command with
     | Check _ | Fmt _ | Plot _ | Version -> false
-    | Train _ | Eval _ -> true
+    | Train _ | Eval _ | Allreduce_Bench _ -> true
 
 let private dispatch (command: SnnArgs) =
     if needsTorch command then SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
@@ -20,6 +20,7 @@ let private dispatch (command: SnnArgs) =
     | Train args -> TrainCommand.run args
     | Eval args -> EvalCommand.run args
     | Plot args -> PlotCommand.run args
+    | Allreduce_Bench floats -> DistributedJob.allReduceBench floats
     | Version ->
         let version =
             match typeof<CheckArgs>.Assembly.GetName().Version with
@@ -36,9 +37,10 @@ let execute (argv: string[]) =
         match results.TryGetSubCommand() with
         | Some command -> dispatch command
         | None ->
-            match results.TryGetResult Version with
-            | Some _ -> dispatch Version
-            | None ->
+            match results.TryGetResult Version, results.TryGetResult Allreduce_Bench with
+            | Some _, _ -> dispatch Version
+            | None, Some floats -> dispatch (Allreduce_Bench floats)
+            | None, None ->
                 eprintfn "%s" (parser.PrintUsage())
                 ExitCode.UserError
     with

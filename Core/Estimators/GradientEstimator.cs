@@ -28,11 +28,13 @@ public enum EstimatorKind
 /// learning rates assume it; <see cref="RateScaling.InverseT"/> is the default.</param>
 /// <param name="GradientForm">How spikes carry surrogate gradients in BPTT graphs.</param>
 /// <param name="LabelSmoothing">Cross-entropy label smoothing.</param>
+/// <param name="BatchNormSync">Data-parallel SyncBN: the reducer of BatchNorm statistics over ranks; null: per-rank statistics.</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
     RateScaling RateGradientScale = RateScaling.InverseT,
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
-    double LabelSmoothing = 0.0);
+    double LabelSmoothing = 0.0,
+    IBatchNormSync? BatchNormSync = null);
 
 public enum RateScaling
 {
@@ -69,6 +71,10 @@ public abstract class GradientEstimator(EstimatorOptions options)
     /// <summary>Runs forward and backward for one batch in training mode; labels: [B] int64.</summary>
     public abstract GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels);
 
+    /// <summary>The context of one training pass over a batch.</summary>
+    protected PassContext NewContext(bool record) =>
+        new(Options.TimeSteps, record, Options.GradientForm) { BatchNormSync = Options.BatchNormSync };
+
     protected Tensor Loss(Tensor output, Tensor labels) =>
         F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);
 
@@ -90,7 +96,7 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
     {
         network.train();
         long clock = Stopwatch.GetTimestamp();
-        var ctx = new PassContext(Options.TimeSteps, record: false, Options.GradientForm);
+        var ctx = NewContext(record: false);
         var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         var loss = Loss(output, labels);
         double forward = Elapsed(ref clock);
@@ -113,7 +119,7 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
     {
         network.train();
         long clock = Stopwatch.GetTimestamp();
-        var ctx = new PassContext(Options.TimeSteps, record: true, Options.GradientForm);
+        var ctx = NewContext(record: true);
         using (no_grad())
         {
             if (multiStep) network.MultiStep(input, ctx);

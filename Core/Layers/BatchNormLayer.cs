@@ -12,6 +12,9 @@ namespace SnnDsl.Core.Layers;
 /// single-step statistics per step. The spike pass records the batch mean and biased variance (rate-S: their mean
 /// over steps) and updates the running statistics; the rate pass normalises with the recorded statistics in value
 /// while the gradient flows through the statistics of the rate batch, and does not update running statistics again.
+/// In a data-parallel job the statistics are per rank (each rank's local batch) unless the pass context carries an
+/// <see cref="IBatchNormSync"/> (SyncBN): then every batch statistic above, spike pass, rate pass and BPTT graph
+/// alike, is that of the global batch, and its gradient flows across ranks.
 /// </summary>
 public sealed class BatchNormLayer : SpikingLayer
 {
@@ -45,26 +48,44 @@ public sealed class BatchNormLayer : SpikingLayer
 
     Tensor Normalise(Tensor x, PassContext ctx)
     {
+        if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync);
         if (!training || !ctx.Record)
             return F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
         // spike pass (no graph): statistics of this batch, kept for the rate pass
         var dims = ReducedDims(x);
         var (variance, mean) = var_mean(x, dims, unbiased: false);
+        Record(ctx, mean, variance);
+        UpdateRunning(mean, variance, x.numel() / x.shape[1], countBatch: true);
+        return F.batch_norm(x, mean, variance, Weight, Bias, false, 0.0, _spec.Eps);
+    }
+
+    // SyncBN, training: global statistics (differentiable when x needs a graph), recorded in the spike pass
+    Tensor NormaliseSynced(Tensor x, PassContext ctx, IBatchNormSync sync)
+    {
+        var shape = BroadcastShape(x);
+        var (mean, variance, count) = SyncedStatistics.Moments(x, ReducedDims(x), shape, sync);
+        if (ctx.Record) Record(ctx, mean, variance);
+        UpdateRunning(mean.detach(), variance.detach(), count, countBatch: ctx.Record);
+        var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
+        return normalised * Weight.view(shape) + Bias.view(shape);
+    }
+
+    void Record(PassContext ctx, Tensor mean, Tensor variance)
+    {
         var stats = ctx.State(this, () => new Statistics());
         stats.MeanSum = stats.MeanSum is null ? mean : stats.MeanSum + mean;
         stats.VarSum = stats.VarSum is null ? variance : stats.VarSum + variance;
         stats.Steps++;
-        UpdateRunning(mean, variance, x.numel() / x.shape[1]);
-        return F.batch_norm(x, mean, variance, Weight, Bias, false, 0.0, _spec.Eps);
     }
 
-    void UpdateRunning(Tensor mean, Tensor variance, long n)
+    // num_batches_tracked counts spike passes only, as F.batch_norm (the unsynced BPTT path) leaves it alone
+    void UpdateRunning(Tensor mean, Tensor variance, long n, bool countBatch)
     {
         using var _ = no_grad();
         double m = _spec.Momentum;
         RunningMean.mul_(1 - m).add_(mean, alpha: m);
         RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
-        BatchesTracked.add_(1);
+        if (countBatch) BatchesTracked.add_(1);
     }
 
     // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))
@@ -74,14 +95,18 @@ public sealed class BatchNormLayer : SpikingLayer
         var (spikeMean, spikeVariance) = RecordedStatistics(ctx);
         var dims = ReducedDims(x);
         var shape = BroadcastShape(x);
-        var meanRate = x.mean(dims, keepdim: true);
+        var meanRate = BatchMean(x, dims, shape, ctx.BatchNormSync);
         var mean = spikeMean.view(shape) + (meanRate - meanRate.detach());
         var centred = x - mean;
-        var varRate = centred.square().mean(dims, keepdim: true);
+        var varRate = BatchMean(centred.square(), dims, shape, ctx.BatchNormSync);
         var variance = spikeVariance.view(shape) + (varRate - varRate.detach());
         var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
+
+    // channel mean, keeping dims: of this rank's batch, or of the global batch under SyncBN
+    static Tensor BatchMean(Tensor x, long[] dims, long[] shape, IBatchNormSync? sync) =>
+        sync is null ? x.mean(dims, keepdim: true) : SyncedStatistics.MeanAndCount(x, dims, sync).Mean.view(shape);
 
     /// <summary>The batch mean and biased variance [C] that the spike pass recorded in ctx (rate-S: averaged over steps).</summary>
     public (Tensor Mean, Tensor Variance) RecordedStatistics(PassContext ctx)

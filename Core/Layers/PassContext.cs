@@ -25,6 +25,9 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// <summary>How spikes carry the surrogate gradient when a graph is built (BPTT modes).</summary>
     public SpikeGradientForm GradientForm { get; } = gradientForm;
 
+    /// <summary>Data-parallel SyncBN: sums BatchNorm statistics over ranks; null keeps per-rank statistics.</summary>
+    public IBatchNormSync? BatchNormSync { get; init; }
+
     /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
     public int Step { get; set; }
 

@@ -17,6 +17,12 @@ public interface ICollective
     void AverageGradients(IReadOnlyList<Parameter> parameters);
     /// <summary>Sums numbers over ranks.</summary>
     double[] Sum(double[] values);
+    /// <summary>The smallest of the ranks' values (e.g. batches per epoch, so that every rank steps in lockstep).</summary>
+    int Min(int value) => value;
+    /// <summary>Rank 0's bytes on every rank (other ranks' arguments are ignored): files only rank 0 can read.</summary>
+    byte[] BroadcastBytes(byte[] bytes) => bytes;
+    /// <summary>The reducer SyncBN uses (BatchNorm statistics over ranks); null when there is one process.</summary>
+    SnnDsl.Core.Layers.IBatchNormSync? BatchNormSync => null;
 }
 
 /// <summary>A job of one process.</summary>

@@ -42,7 +42,8 @@ public sealed class Trainer
         collective.Broadcast([.. Network.state_dict().Values]);
         Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
         Estimator = GradientEstimator.Create(config.EstimatorKind,
-            new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing));
+            new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
+                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
@@ -51,16 +52,19 @@ public sealed class Trainer
     public GradientEstimator Estimator { get; }
     public TrainingData Data { get; }
 
-    /// <summary>Runs the remaining epochs. With a run directory (rank 0), writes metrics and checkpoints; resumes from its last checkpoint when asked.</summary>
+    /// <summary>
+    /// Runs the remaining epochs. With a run directory (rank 0), writes metrics and checkpoints; resumes from its last
+    /// checkpoint when asked (other ranks, which have no run directory, receive rank 0's checkpoint).
+    /// </summary>
     public TrainingSummary Run(RunDirectory? run, bool resume)
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
-        if (resume && run is not null)
+        if (resume)
         {
-            state = Checkpoint.Load(run.LastCheckpoint, Network, Optimizer);
-            run.KeepMetricsBefore(state.EpochsDone);
-            history.AddRange(run.ReadMetrics());
+            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
+            run?.KeepMetricsBefore(state.EpochsDone);
+            if (run is not null) history.AddRange(run.ReadMetrics());
         }
         run?.SetStatus("running");
         for (int epoch = state.EpochsDone; epoch < _config.Epochs; epoch++)
@@ -88,6 +92,7 @@ public sealed class Trainer
         double lr = LearningRateSchedule.At(epoch, _config);
         foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
         int batches = _config.LimitTrainBatches > 0 ? Math.Min(_config.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
+        batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
         _observer.EpochStarted(epoch, _config.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
         double lossSum = 0, correct = 0, seen = 0;
@@ -112,6 +117,7 @@ public sealed class Trainer
         }
         var train = _collective.Sum([lossSum, correct, seen]);
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
             trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));

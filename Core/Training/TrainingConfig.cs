@@ -62,6 +62,9 @@ public sealed record TrainingConfig
     public int LimitTrainBatches { get; init; }
     /// <summary>Evaluate on at most this many test batches (0 = all).</summary>
     public int LimitTestBatches { get; init; }
+    /// <summary>Under mpirun: BatchNorm statistics of the global batch (SyncBN) instead of each rank's own batch.</summary>
+    [JsonPropertyName("sync-bn")]
+    public bool SyncBatchNorm { get; init; }
 
     public EstimatorKind EstimatorKind => ParseEstimator(Estimator);
 

@@ -72,6 +72,7 @@ type TrainArgs =
     | Image_Size of pixels: int
     | Limit_Train_Batches of count: int
     | Limit_Test_Batches of count: int
+    | Sync_Bn
     | Run_Dir of path: string
     | Resume
     | Print_Config
@@ -115,6 +116,7 @@ type TrainArgs =
             | Image_Size _ -> "imagenet crop side (default 224; the test resize is size*256/224); must match the network's input."
             | Limit_Train_Batches _ -> "train on at most this many batches per epoch (smoke runs)."
             | Limit_Test_Batches _ -> "evaluate on at most this many test batches."
+            | Sync_Bn -> "under mpirun: BatchNorm statistics of the global batch (SyncBN); default: each rank's own batch."
             | Run_Dir _ -> "run directory (default runs/<network>-<estimator>-T<T>-<time>); an existing one is refused unless --resume."
             | Resume -> "continue the run in --run-dir from its last checkpoint, with its own config.json."
             | Print_Config -> "print the resolved settings as JSON and exit."
@@ -155,6 +157,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Plot of ParseResults<PlotArgs>
     | Version
+    | [<Hidden; CliPrefix(CliPrefix.None)>] Allreduce_Bench of floats: int
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -165,3 +168,4 @@ type SnnArgs =
             | Eval _ -> "evaluate a run's checkpoint on the test split."
             | Plot _ -> "render a run's metrics as PNG curves."
             | Version -> "print the version of snn and of the network language."
+            | Allreduce_Bench _ -> "under mpirun: time the gradient all-reduce of this many floats (docs/distributed.md)."

@@ -48,6 +48,7 @@ let private flagValue (arg: TrainArgs) : (string * (JsonNode | null)) option =
     | TrainArgs.Image_Size n -> Some("image-size", v n)
     | TrainArgs.Limit_Train_Batches n -> Some("limit-train-batches", v n)
     | TrainArgs.Limit_Test_Batches n -> Some("limit-test-batches", v n)
+    | TrainArgs.Sync_Bn -> Some("sync-bn", v true)
     | TrainArgs.Config _ | TrainArgs.Set _ | TrainArgs.Run_Dir _ | TrainArgs.Resume | TrainArgs.Print_Config | TrainArgs.No_Plot -> None
 
 /// A network parameter assignment name=value.
@@ -86,25 +87,44 @@ let private defaultRunDir (config: TrainingConfig) =
     let stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss")
     Path.Combine("runs", $"{name}-{config.Estimator}-T{config.TimeSteps}-{stamp}")
 
-/// Trains with a resolved config into a run directory; returns the summary. Errors a user can fix raise ConfigException or DataException.
-let trainInto (config: TrainingConfig) (runDir: string) (resume: bool) (observer: ITrainingObserver) =
+/// Trains with a resolved config as one rank of <paramref name="job"/>; rank 0 alone has (and returns) a run directory.
+/// Errors a user can fix raise ConfigException or DataException.
+let trainAs (job: DistributedJob.Job) (config: TrainingConfig) (runDir: string) (resume: bool) (observer: ITrainingObserver) =
     let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
     match loadNetwork Console.Error config.Network overrides with
     | Error code -> Error code
     | Ok(spec, source) ->
-        let device = Devices.Parse config.Device
-        // the trainer opens the data and checks it fits before anything is written, so a failed start leaves no run behind
-        let trainer = Trainer(spec, config, device, SingleProcess.Instance, observer)
-        let report = trainer.Data.Report
-        report.Description |> Seq.iter (printfn "%s")
-        let run = if resume then RunDirectory.Open(runDir, commandLine ()) else RunDirectory.Create(runDir, commandLine (), config, source)
-        report.WriteTo run.Path
-        let summary = trainer.Run(Some run |> Option.toObj, resume)
-        report.WriteTo run.Path
-        printfn "%s" (report.Summary())
-        Ok(run, summary)
+        match DistributedJob.checkSame job config source with
+        | Error message ->
+            if job.Writes then eprintfn "%s" message
+            job.Mpi |> Option.iter (fun _ -> SnnDsl.Core.Distributed.MpiCollective.Barrier())
+            Error ExitCode.UserError
+        | Ok() ->
+            let configured = Devices.Parse config.Device
+            let device = job.Launch |> Option.map (fun launch -> launch.DeviceFor configured) |> Option.defaultValue configured
+            // the trainer opens the data and checks it fits before anything is written, so a failed start leaves no run behind
+            let trainer = Trainer(spec, config, device, job.Collective, observer)
+            let report = trainer.Data.Report
+            if job.Writes then report.Description |> Seq.iter (printfn "%s")
+            let run =
+                if not job.Writes then None
+                elif resume then Some(RunDirectory.Open(runDir, commandLine ()))
+                else Some(RunDirectory.Create(runDir, commandLine (), config, source))
+            run |> Option.iter (fun r -> report.WriteTo r.Path)
+            let summary = trainer.Run(Option.toObj run, resume)
+            run |> Option.iter (fun r ->
+                report.WriteTo r.Path
+                printfn "%s" (report.Summary()))
+            Ok(run, summary)
 
-let run (args: ParseResults<TrainArgs>) =
+/// Trains with a resolved config into a run directory, in this process alone; returns the summary.
+let trainInto (config: TrainingConfig) (runDir: string) (resume: bool) (observer: ITrainingObserver) =
+    trainAs DistributedJob.single config runDir resume observer |> Result.map (fun (run, summary) -> Option.get run, summary)
+
+let private runAs (job: DistributedJob.Job) (args: ParseResults<TrainArgs>) =
+    let fail (message: string) =
+        eprintfn "%s" (DistributedJob.errorText job message)
+        ExitCode.UserError
     let resume = args.Contains TrainArgs.Resume
     let resolved =
         if not resume then resolve args
@@ -118,18 +138,32 @@ let run (args: ParseResults<TrainArgs>) =
                 if File.Exists file then Ok(TrainingConfig.FromJson(File.ReadAllText file, file))
                 else Error $"snn: error: cannot resume '{dir}': it has no config.json"
     match resolved with
-    | Error message ->
-        eprintfn "%s" message
-        ExitCode.UserError
+    | Error message -> fail message
     | Ok config when args.Contains TrainArgs.Print_Config ->
-        printfn "%s" (config.ToJson())
+        if job.Writes then printfn "%s" (config.ToJson())
         ExitCode.Success
     | Ok config ->
         let runDir = args.TryGetResult TrainArgs.Run_Dir |> Option.defaultWith (fun () -> defaultRunDir config)
-        reportingUserErrors (fun () ->
-            match trainInto config runDir resume (SnnDsl.Runner.Console.Progress.forConsole ()) with
+        let observer = if job.Writes then SnnDsl.Runner.Console.Progress.forConsole () else SnnDsl.Runner.Console.Progress.silent
+        try
+            match trainAs job config runDir resume observer with
             | Error code -> code
-            | Ok(run, summary) ->
+            | Ok(None, _) -> ExitCode.Success
+            | Ok(Some run, summary) ->
                 if not (args.Contains TrainArgs.No_Plot) then PlotCommand.render run.Path |> ignore
                 printfn "run %s: best test top-1 %.2f%% (epoch %d)" run.Path summary.BestTop1 (summary.BestEpoch + 1)
-                ExitCode.Success)
+                ExitCode.Success
+        with
+        | :? ConfigException as e -> fail e.Message
+        | :? DataException as e -> fail e.Message
+
+/// `snn train`, alone or as one rank of an mpirun job (detected from the environment); a failing rank ends the job.
+let run (args: ParseResults<TrainArgs>) =
+    match DistributedJob.start () with
+    | Error message ->
+        eprintfn "%s" message
+        ExitCode.UserError
+    | Ok job when job.Mpi.IsNone -> runAs job args
+    | Ok job ->
+        try DistributedJob.finish job (runAs job args)
+        with e -> DistributedJob.crash job e
