@@ -45,6 +45,15 @@ public enum RateScaling
 /// <summary>What one forward+backward produced. Output is the mean over time of the read-out, detached.</summary>
 public sealed record GradientResult(double Loss, Tensor Output, IReadOnlyDictionary<string, double> FiringRates, PhaseTimes Times);
 
+/// <summary>Points of an iteration where a <see cref="GradientEstimator.Probe"/> is called.</summary>
+public enum EstimatorPhase
+{
+    /// <summary>The forward pass (BPTT) or spike pass (rate-BP) has run; its intermediates are still alive.</summary>
+    ForwardDone,
+    /// <summary>The loss is computed and backward is about to run: what is alive now is held for backward.</summary>
+    BeforeBackward,
+}
+
 /// <summary>Wall time of the phases of one iteration, in milliseconds.</summary>
 public sealed record PhaseTimes(double ForwardMs, double RatePassMs, double BackwardMs);
 
@@ -56,6 +65,9 @@ public abstract class GradientEstimator(EstimatorOptions options)
 {
     public EstimatorOptions Options { get; } = options;
     public abstract EstimatorKind Kind { get; }
+
+    /// <summary>Called at each <see cref="EstimatorPhase"/> (benchmarks read memory there); null in training. Its time falls in the phase times.</summary>
+    public Action<EstimatorPhase>? Probe { get; set; }
 
     public static GradientEstimator Create(EstimatorKind kind, EstimatorOptions options) => kind switch
     {
@@ -94,6 +106,8 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
         var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         var loss = Loss(output, labels);
         double forward = Elapsed(ref clock);
+        Probe?.Invoke(EstimatorPhase.ForwardDone);
+        Probe?.Invoke(EstimatorPhase.BeforeBackward);
         loss.backward();
         double backward = Elapsed(ref clock);
         return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
@@ -118,12 +132,14 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
         {
             if (multiStep) network.MultiStep(input, ctx);
             else network.SingleStep(input, ctx);
+            Probe?.Invoke(EstimatorPhase.ForwardDone);
         }
         double spikePass = Elapsed(ref clock);
         var output = network.Rate(input, ctx);
         var loss = Loss(output, labels);
         double ratePass = Elapsed(ref clock);
         double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
+        Probe?.Invoke(EstimatorPhase.BeforeBackward);
         (scale == 1.0 ? loss : loss * scale).backward();
         double backward = Elapsed(ref clock);
         return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
