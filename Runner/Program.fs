@@ -10,12 +10,16 @@ open SnnDsl.Runner.Commands
 let private needsTorch (command: SnnArgs) =
     match command with
     | Check _ | Fmt _ | Version -> false
+    | Bench _ | Grad _ | Export_Weights _ -> true
 
 let private dispatch (command: SnnArgs) =
     if needsTorch command then SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
     match command with
     | Check args -> CheckCommand.run (CheckCommand.optionsOf args) Console.Out Console.Error
     | Fmt args -> FmtCommand.run (FmtCommand.optionsOf args) Console.Out Console.Error
+    | Bench args -> BenchCommand.run args Console.Out Console.Error
+    | Grad args -> GradCommand.run args Console.Out Console.Error
+    | Export_Weights args -> ExportWeightsCommand.run args Console.Out Console.Error
     | Version ->
         let version =
             match typeof<CheckArgs>.Assembly.GetName().Version with
