@@ -90,9 +90,9 @@ public static class Benchmark
         long held = 0, peak = 0, deviceBytes = 0;
         long deviceBase = device.type == DeviceType.CUDA ? CudaMemory.Used(device.index < 0 ? 0 : device.index) : 0;
         using var scope = NewDisposeScope();
-        estimator.Probe = phase =>
+        estimator.Probe = (phase, inner) =>
         {
-            long bytes = TensorMemory.LiveBytes(scope, CurrentDisposeScope);
+            long bytes = TensorMemory.LiveBytes([scope, .. inner]);
             if (phase == EstimatorPhase.BeforeBackward) held = bytes;
             peak = Math.Max(peak, bytes);
             if (device.type == DeviceType.CUDA)

@@ -66,8 +66,11 @@ public abstract class GradientEstimator(EstimatorOptions options)
     public EstimatorOptions Options { get; } = options;
     public abstract EstimatorKind Kind { get; }
 
-    /// <summary>Called at each <see cref="EstimatorPhase"/> (benchmarks read memory there); null in training. Its time falls in the phase times.</summary>
-    public Action<EstimatorPhase>? Probe { get; set; }
+    /// <summary>
+    /// Called at each <see cref="EstimatorPhase"/> with the dispose scopes the estimator itself has open (benchmarks read
+    /// memory there); null in training. Its time falls in the phase times.
+    /// </summary>
+    public Action<EstimatorPhase, IReadOnlyList<DisposeScope>>? Probe { get; set; }
 
     public static GradientEstimator Create(EstimatorKind kind, EstimatorOptions options) => kind switch
     {
@@ -106,8 +109,8 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
         var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         var loss = Loss(output, labels);
         double forward = Elapsed(ref clock);
-        Probe?.Invoke(EstimatorPhase.ForwardDone);
-        Probe?.Invoke(EstimatorPhase.BeforeBackward);
+        Probe?.Invoke(EstimatorPhase.ForwardDone, []);
+        Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         loss.backward();
         double backward = Elapsed(ref clock);
         return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
@@ -125,23 +128,53 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
 
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
+        if (Options.TimeSteps == 1) return new BpttEstimator(Options, multiStep) { Probe = Probe }.Backward(network, input, labels);
         network.train();
         long clock = Stopwatch.GetTimestamp();
         var ctx = new PassContext(Options.TimeSteps, record: true, Options.GradientForm);
-        using (no_grad())
-        {
-            if (multiStep) network.MultiStep(input, ctx);
-            else network.SingleStep(input, ctx);
-            Probe?.Invoke(EstimatorPhase.ForwardDone);
-        }
+        SpikePass(network, input, ctx);
         double spikePass = Elapsed(ref clock);
         var output = network.Rate(input, ctx);
         var loss = Loss(output, labels);
         double ratePass = Elapsed(ref clock);
         double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
-        Probe?.Invoke(EstimatorPhase.BeforeBackward);
+        Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         (scale == 1.0 ? loss : loss * scale).backward();
         double backward = Elapsed(ref clock);
         return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
+    }
+
+    /// <summary>
+    /// The spike pass without a graph, in a dispose scope of its own: only what the pass context holds (records, and in
+    /// rate-S the membranes) survives it, so nothing of the T steps' activations is alive during the rate pass and backward.
+    /// Rate-S also frees each step's intermediates before the next step: its peak does not grow with T.
+    /// </summary>
+    void SpikePass(SpikingNetwork network, SpikeInput input, PassContext ctx)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        if (multiStep)
+        {
+            network.MultiStep(input, ctx);
+            Probe?.Invoke(EstimatorPhase.ForwardDone, [scope]);
+        }
+        else
+        {
+            for (int t = 0; t < ctx.TimeSteps; t++) ScopedStep(network, input, ctx, t, scope);
+        }
+        scope.MoveToOuter(ctx.Tensors().Where(scope.Contains).ToList());
+    }
+
+    /// <summary>One single step in its own scope: the state it leaves in ctx moves to <paramref name="pass"/>, the state it replaced is freed.</summary>
+    void ScopedStep(SpikingNetwork network, SpikeInput input, PassContext ctx, int t, DisposeScope pass)
+    {
+        var before = ctx.Tensors();
+        using var step = NewDisposeScope();
+        network.Step(input, ctx, t);
+        if (t == ctx.TimeSteps - 1) Probe?.Invoke(EstimatorPhase.ForwardDone, [pass, step]);
+        var after = ctx.Tensors();
+        step.MoveToOuter(after.Where(step.Contains).ToList());
+        var kept = new HashSet<Tensor>(after, ReferenceEqualityComparer.Instance);
+        foreach (var old in before.Where(old => !kept.Contains(old))) old.Dispose();
     }
 }

@@ -22,7 +22,12 @@ public sealed class BatchNormLayer : SpikingLayer
     public Tensor RunningVar { get; }
     public Tensor BatchesTracked { get; }
 
-    sealed class Statistics { public Tensor? MeanSum, VarSum; public int Steps; }
+    sealed class Statistics : IPassState
+    {
+        public Tensor? MeanSum, VarSum;
+        public int Steps;
+        public IEnumerable<Tensor?> Tensors => [MeanSum, VarSum];
+    }
 
     public BatchNormLayer(BatchNormSpec spec, string path, long channels) : base(spec.Name, path)
     {

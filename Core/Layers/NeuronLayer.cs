@@ -15,11 +15,12 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     public LifParameters Parameters { get; } = LifParameters.From(spec.Neuron);
 
     /// <summary>Per-pass neuron state: membrane after reset, and the spike-pass sums of spikes and sg·ρ.</summary>
-    sealed class Trace
+    sealed class Trace : IPassState
     {
         public Tensor? V, SpikeSum, EligibilitySum;
         public Sensitivity Rho = Sensitivity.Initial;
         public int Steps;
+        public IEnumerable<Tensor?> Tensors => [V, SpikeSum, EligibilitySum, Rho.PerNeuron];
     }
 
     // x: [T·B, ...] -> spikes [T·B, ...]
@@ -29,8 +30,11 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         var trace = new Trace();
         var spikes = new Tensor[ctx.TimeSteps];
         for (int t = 0; t < ctx.TimeSteps; t++) spikes[t] = Advance(xt[t], trace, ctx);
+        trace.V = null; // multi-step calls do not carry the membrane; the record keeps only the sums
+        trace.Rho = Sensitivity.Initial;
         if (ctx.Record) ctx.State(this, () => trace);
         var output = stack(spikes).view(x.shape);
+        foreach (var s in spikes) s.Dispose(); // the stacked copy is what the next layer and the graph use
         ctx.ReportFiringRate(Path, output.mean());
         return output;
     }
@@ -47,6 +51,8 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     {
         var (u, s, v) = LifDynamics.Step(trace.V, x, Parameters, ctx.GradientForm);
         if (ctx.Record) Accumulate(trace, u, s);
+        trace.V?.Dispose(); // the graph keeps what backward needs; these handles would only hold memory to the scope's end
+        if (!ReferenceEquals(u, x)) u.Dispose();
         trace.V = v;
         trace.Steps++;
         return s;
@@ -54,11 +60,15 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
 
     void Accumulate(Trace trace, Tensor u, Tensor s)
     {
-        var sg = LifDynamics.SurrogateDerivative(u, Parameters);
+        using var sg = LifDynamics.SurrogateDerivative(u, Parameters);
         var contribution = trace.Rho.Times(sg);
-        trace.EligibilitySum = trace.EligibilitySum is null ? contribution : trace.EligibilitySum.add_(contribution);
-        trace.SpikeSum = trace.SpikeSum is null ? s.clone() : trace.SpikeSum.add_(s);
+        if (trace.EligibilitySum is null) trace.EligibilitySum = contribution;
+        else using (contribution) trace.EligibilitySum.add_(contribution);
+        if (trace.SpikeSum is null) trace.SpikeSum = s.clone();
+        else trace.SpikeSum.add_(s);
+        var previous = trace.Rho.PerNeuron;
         trace.Rho = Eligibility.Next(trace.Rho, u, s, sg, Parameters);
+        previous?.Dispose();
     }
 
     // x̄: [B, ...] -> r [B, ...], gradient e⊙∂L/∂y

@@ -57,7 +57,7 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
 {
     public abstract Tensor Apply(Tensor x);
 
-    sealed class MeanOutput { public Tensor? Sum; }
+    sealed class MeanOutput : IPassState { public Tensor? Sum; public IEnumerable<Tensor?> Tensors => [Sum]; }
 
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
     {

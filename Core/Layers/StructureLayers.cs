@@ -31,7 +31,7 @@ public sealed class ResidualLayer : SpikingLayer
     public SequenceLayer Body { get; }
     public SequenceLayer? Shortcut { get; }
 
-    sealed class MeanOutput { public Tensor? Sum; }
+    sealed class MeanOutput : IPassState { public Tensor? Sum; public IEnumerable<Tensor?> Tensors => [Sum]; }
 
     public ResidualLayer(string name, string path, SequenceLayer body, SequenceLayer? shortcut, MergeKind merge) : base(name, path)
     {
@@ -81,7 +81,7 @@ public sealed class ResidualLayer : SpikingLayer
 /// <summary>Dropout with one mask per sample for the whole pass (shared by all time steps and by the rate pass).</summary>
 public sealed class DropoutLayer(DropoutSpec spec, string path) : SpikingLayer(spec.Name, path)
 {
-    sealed class Mask { public Tensor? Value; }
+    sealed class Mask : IPassState { public Tensor? Value; public IEnumerable<Tensor?> Tensors => [Value]; }
 
     // mask: [B, ...] of 0 and 1/(1−p)
     Tensor MaskFor(Tensor sample, PassContext ctx)
