@@ -72,7 +72,7 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
         if (ctx.Record)
         {
             var mean = ctx.State(this, () => new MeanOutput());
-            mean.Sum = mean.Sum is null ? y : mean.Sum + y;
+            mean.Sum = mean.Sum is null ? y.detach() : mean.Sum + y; // a handle of its own: the caller releases y
         }
         return y;
     }
