@@ -81,11 +81,14 @@ public sealed class BatchNormLayer : SpikingLayer
         var shape = BroadcastShape(x);
         var meanRate = x.mean(dims, keepdim: true);
         var mean = spikeMean.view(shape) + (meanRate - meanRate.detach());
-        var centred = x - mean;
-        var varRate = centred.square().mean(dims, keepdim: true);
+        // [B, C, ...] intermediates: handles released here, the graph keeps what backward needs
+        using var centred = x - mean;
+        using var squared = centred.square();
+        var varRate = squared.mean(dims, keepdim: true);
         var variance = spikeVariance.view(shape) + (varRate - varRate.detach());
-        var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
-        return normalised * Weight.view(shape) + Bias.view(shape);
+        using var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
+        using var scaled = normalised * Weight.view(shape);
+        return scaled + Bias.view(shape);
     }
 
     /// <summary>The batch mean and biased variance [C] that the spike pass recorded in ctx (rate-S: averaged over steps).</summary>

@@ -30,7 +30,8 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         var trace = new Trace();
         var spikes = new Tensor[ctx.TimeSteps];
         for (int t = 0; t < ctx.TimeSteps; t++) spikes[t] = Advance(xt[t], trace, ctx);
-        trace.V = null; // multi-step calls do not carry the membrane; the record keeps only the sums
+        trace.V?.Dispose(); // multi-step calls do not carry the membrane; the record keeps only the sums
+        trace.V = null;
         trace.Rho = Sensitivity.Initial;
         if (ctx.Record) ctx.State(this, () => trace);
         var output = stack(spikes).view(x.shape);
@@ -75,14 +76,27 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
         var (rate, eligibility) = RateAndEligibility(ctx);
-        var ex = eligibility * x;
-        return rate + (ex - ex.detach());
+        using var ex = eligibility * x;
+        using var detached = ex.detach();
+        using var straightThrough = ex - detached;
+        return rate + straightThrough;
     }
 
-    /// <summary>The recorded firing rate r and eligibility e of the last spike pass in this context.</summary>
+    /// <summary>
+    /// The recorded firing rate r and eligibility e of the last spike pass in this context. The first call turns the
+    /// recorded sums into means in place and drops the membrane, which no pass needs any more.
+    /// </summary>
     public (Tensor Rate, Tensor Eligibility) RateAndEligibility(PassContext ctx)
     {
         var trace = ctx.Recorded<Trace>(this, Path);
-        return (trace.SpikeSum! / trace.Steps, trace.EligibilitySum! / trace.Steps);
+        if (trace.Steps > 1)
+        {
+            trace.SpikeSum!.div_(trace.Steps);
+            trace.EligibilitySum!.div_(trace.Steps);
+            trace.Steps = 1;
+        }
+        trace.V?.Dispose();
+        trace.V = null;
+        return (trace.SpikeSum!, trace.EligibilitySum!);
     }
 }

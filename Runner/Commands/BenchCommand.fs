@@ -47,8 +47,9 @@ let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
     out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations, device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {s.GradientForm}"
     let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network options.Weights options.Mapping
     let measurements =
-        [ for kind in options.Estimators do
-            for steps in options.Steps do
+        // T outer, estimators inner: the runs a ratio compares are close in time on a machine whose load drifts
+        [ for steps in options.Steps do
+            for kind in options.Estimators do
                 let m = Benchmark.Run(spec, kind, steps, s, Action<_> prepare)
                 out.WriteLine $"  {EstimatorNames.Of kind} T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
                 yield m ]
