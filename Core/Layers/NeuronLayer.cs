@@ -26,10 +26,14 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var xt = SplitTime(x, ctx.TimeSteps);
+        using var xt = SplitTime(x, ctx.TimeSteps); // views of x: released so that x's storage can go once nothing needs it
         var trace = new Trace();
         var spikes = new Tensor[ctx.TimeSteps];
-        for (int t = 0; t < ctx.TimeSteps; t++) spikes[t] = Advance(xt[t], trace, ctx);
+        for (int t = 0; t < ctx.TimeSteps; t++)
+        {
+            using var input = xt[t];
+            spikes[t] = Advance(input, trace, ctx);
+        }
         trace.V?.Dispose(); // multi-step calls do not carry the membrane; the record keeps only the sums
         trace.V = null;
         trace.Rho = Sensitivity.Initial;
@@ -62,9 +66,7 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     void Accumulate(Trace trace, Tensor u, Tensor s)
     {
         using var sg = LifDynamics.SurrogateDerivative(u, Parameters);
-        var contribution = trace.Rho.Times(sg);
-        if (trace.EligibilitySum is null) trace.EligibilitySum = contribution;
-        else using (contribution) trace.EligibilitySum.add_(contribution);
+        trace.EligibilitySum = trace.Rho.AccumulateInto(trace.EligibilitySum, sg);
         if (trace.SpikeSum is null) trace.SpikeSum = s.clone();
         else trace.SpikeSum.add_(s);
         var previous = trace.Rho.PerNeuron;

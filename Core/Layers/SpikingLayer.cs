@@ -25,6 +25,13 @@ public abstract class SpikingLayer : nn.Module
 
     public abstract Tensor Rate(Tensor x, PassContext ctx);
 
+    /// <summary>Σ_t of a [T·B, ...] tensor: [B, ...] (the temporary time-major view is released).</summary>
+    protected static Tensor SumOverTime(Tensor x, int timeSteps)
+    {
+        using var xt = SplitTime(x, timeSteps);
+        return xt.sum(dim: 0);
+    }
+
     /// <summary>Time-major view [T, B, ...] of a [T·B, ...] tensor.</summary>
     protected static Tensor SplitTime(Tensor x, int timeSteps)
     {
@@ -62,7 +69,7 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
     {
         var y = Apply(x);
-        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
+        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SumOverTime(y, ctx.TimeSteps);
         return y;
     }
 

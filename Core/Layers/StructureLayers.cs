@@ -80,7 +80,7 @@ public sealed class ResidualLayer : SpikingLayer
     {
         var y = MergeBranches(_merge, x, Body.MultiStep(x, ctx), Shortcut?.MultiStep(x, ctx));
         if (ctx.Record && _merge != MergeKind.Add)
-            ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
+            ctx.State(this, () => new MeanOutput()).Sum = SumOverTime(y, ctx.TimeSteps);
         return y;
     }
 
@@ -120,8 +120,10 @@ public sealed class DropoutLayer(DropoutSpec spec, string path) : SpikingLayer(s
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
         if (!training || spec.P == 0) return x.alias();
-        var xt = SplitTime(x, ctx.TimeSteps);
-        return (xt * MaskFor(xt[0], ctx)).view(x.shape);
+        using var xt = SplitTime(x, ctx.TimeSteps);
+        using var first = xt[0];
+        using var masked = xt * MaskFor(first, ctx);
+        return masked.view(x.shape);
     }
 
     public override Tensor SingleStep(Tensor x, PassContext ctx) =>

@@ -19,11 +19,12 @@ public sealed record LifParameters(double Decay, double Threshold, ResetMode Res
 public static class LifDynamics
 {
     /// <summary>charge: u_t = λ·v_{t−1} + x_t (v_{−1} = 0, passed as null; then u_0 is x itself).</summary>
-    public static Tensor Charge(Tensor? v, Tensor x, LifParameters p) => v is null ? x : v.mul(p.Decay).add_(x);
+    public static Tensor Charge(Tensor? v, Tensor x, LifParameters p) => v is null ? x : x.add(v, alpha: p.Decay);
 
     /// <summary>fire: s_t = H(u_t − V_th); with a graph, ∂s/∂u is the surrogate derivative.</summary>
     public static Tensor Fire(Tensor u, LifParameters p, SpikeGradientForm form)
     {
+        if (!u.requires_grad) return Surrogate.Heaviside(u, p.Threshold); // no graph: [u ≥ V_th] directly, one pass
         using var x = u - p.Threshold; // the handle only: a graph that needs x keeps its own reference
         return SpikeFunction.Apply(x, p.Surrogate, form);
     }
@@ -32,11 +33,7 @@ public static class LifDynamics
     public static Tensor Reset(Tensor u, Tensor s, LifParameters p)
     {
         var spike = p.DetachReset ? s.detach() : s;
-        if (p.Reset == ResetMode.Soft)
-        {
-            using var drop = spike * p.Threshold;
-            return u - drop;
-        }
+        if (p.Reset == ResetMode.Soft) return u.add(spike, alpha: -p.Threshold);
         using var gap = u - p.ResetValue;
         using var jump = spike * gap;
         return u - jump;
@@ -89,6 +86,13 @@ public readonly record struct Sensitivity(double Value, Tensor? PerNeuron)
     public static Sensitivity Initial => new(1.0, null);
     public static Sensitivity Scalar(double value) => new(value, null);
     public static Sensitivity Of(Tensor rho) => new(double.NaN, rho);
+
+    /// <summary>sum + ρ·t, in place when sum exists (a new tensor otherwise).</summary>
+    public Tensor AccumulateInto(Tensor? sum, Tensor t)
+    {
+        if (sum is null) return Times(t);
+        return PerNeuron is null ? sum.add_(t, alpha: Value) : sum.addcmul_(PerNeuron, t, 1.0);
+    }
 
     /// <summary>ρ·t as a new tensor.</summary>
     public Tensor Times(Tensor t) => PerNeuron is null ? t * Value : PerNeuron * t;

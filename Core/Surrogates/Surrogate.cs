@@ -24,10 +24,13 @@ public abstract class Surrogate
     public abstract Tensor Derivative(Tensor x);
 
     /// <summary>H(x) with H(0) = 1, in the dtype of x.</summary>
-    public static Tensor Heaviside(Tensor x)
+    public static Tensor Heaviside(Tensor x) => Heaviside(x, 0.0);
+
+    /// <summary>H(u − θ) = [u ≥ θ] (exact in floating point: u − θ rounds to ≥ 0 exactly when u ≥ θ), in the dtype of u.</summary>
+    public static Tensor Heaviside(Tensor u, double threshold)
     {
-        using var fired = x.ge(0);
-        return fired.to_type(x.dtype);
+        using var fired = u.ge(threshold);
+        return fired.to_type(u.dtype);
     }
 
     public static Surrogate From(SurrogateSpec spec) => spec.Kind switch

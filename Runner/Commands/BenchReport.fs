@@ -26,13 +26,14 @@ let private showRatio = function Some (x: float) -> x.ToString("0.00", inv) + "x
 
 let private columns =
     [ "estimator"; "T"; "median ms"; "IQR ms"; "min-max ms"; "spike/fwd"; "rate"; "backward"; "optim"; "samples/s"
-      "held MB"; "peak MB"; "RSS+ MB"; "time/BPTT-M"; "held/BPTT-M" ]
+      "held MB"; "peak MB"; "RSS+ MB"; "time/BPTT-M"; "min/BPTT-M"; "held/BPTT-M" ]
 
 let private cells (all: BenchMeasurement list) (m: BenchMeasurement) =
     [ EstimatorNames.Of m.Estimator; string m.TimeSteps; f1 m.MedianMs; $"{f1 m.Q1Ms}-{f1 m.Q3Ms}"; $"{f1 m.MinMs}-{f1 m.MaxMs}"
       f1 m.SpikePassMs; f1 m.RatePassMs; f1 m.BackwardMs; f1 m.OptimiserMs; f1 m.SamplesPerSecond
       f1 (mb m.HeldForBackwardBytes); f1 (mb m.TensorPeakBytes); f1 (mb m.RssPeakBytes)
-      showRatio (ratio all m (fun x -> x.MedianMs)); showRatio (ratio all m (fun x -> float x.HeldForBackwardBytes)) ]
+      showRatio (ratio all m (fun x -> x.MedianMs)); showRatio (ratio all m (fun x -> x.MinMs))
+      showRatio (ratio all m (fun x -> float x.HeldForBackwardBytes)) ]
 
 /// The aligned table, one row per measurement, ordered by estimator then T.
 let table (all: BenchMeasurement list) =
@@ -46,7 +47,7 @@ let table (all: BenchMeasurement list) =
 let csv (all: BenchMeasurement list) =
     let header =
         "estimator,T,batch,iterations,median_ms,q1_ms,q3_ms,min_ms,max_ms,spike_pass_ms,rate_pass_ms,backward_ms,optimiser_ms,"
-        + "samples_per_s,held_for_backward_bytes,tensor_peak_bytes,rss_peak_bytes,device_bytes,time_vs_bptt_m,held_vs_bptt_m"
+        + "samples_per_s,held_for_backward_bytes,tensor_peak_bytes,rss_peak_bytes,device_bytes,time_vs_bptt_m,min_time_vs_bptt_m,held_vs_bptt_m"
     let num (x: float) = x.ToString("R", inv)
     let opt = function Some (x: float) -> num x | None -> ""
     let row (m: BenchMeasurement) =
@@ -54,7 +55,7 @@ let csv (all: BenchMeasurement list) =
           num m.MedianMs; num m.Q1Ms; num m.Q3Ms; num m.MinMs; num m.MaxMs; num m.SpikePassMs; num m.RatePassMs
           num m.BackwardMs; num m.OptimiserMs; num m.SamplesPerSecond; string m.HeldForBackwardBytes; string m.TensorPeakBytes
           string m.RssPeakBytes; string m.DeviceBytes
-          opt (ratio all m (fun x -> x.MedianMs)); opt (ratio all m (fun x -> float x.HeldForBackwardBytes)) ]
+          opt (ratio all m (fun x -> x.MedianMs)); opt (ratio all m (fun x -> x.MinMs)); opt (ratio all m (fun x -> float x.HeldForBackwardBytes)) ]
         |> String.concat ","
     String.concat "\n" (header :: (all |> List.map row)) + "\n"
 
