@@ -19,6 +19,9 @@ public sealed record BenchSettings(
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
     Device? Device = null);
 
+/// <summary>What is measured: an estimator with a surrogate-gradient form.</summary>
+public sealed record BenchVariant(EstimatorKind Estimator, SpikeGradientForm GradientForm);
+
 /// <summary>
 /// One (estimator, T) measurement. Times in ms per iteration (median, quartiles, extremes) and the median of each phase
 /// (spike pass = BPTT forward). Memory in bytes: held for backward = live tensor storages when backward starts;
@@ -26,7 +29,7 @@ public sealed record BenchSettings(
 /// run; device = CUDA bytes in use at the peak probe (0 on CPU).
 /// </summary>
 public sealed record BenchMeasurement(
-    EstimatorKind Estimator, int TimeSteps, int BatchSize, int Iterations,
+    EstimatorKind Estimator, SpikeGradientForm GradientForm, int TimeSteps, int BatchSize, int Iterations,
     double MedianMs, double Q1Ms, double Q3Ms, double MinMs, double MaxMs,
     double SpikePassMs, double RatePassMs, double BackwardMs, double OptimiserMs,
     double SamplesPerSecond, long HeldForBackwardBytes, long TensorPeakBytes, long RssPeakBytes, long DeviceBytes);
@@ -35,28 +38,68 @@ public static class Benchmark
 {
     sealed record Sample(double TotalMs, PhaseTimes Phases, double OptimiserMs);
 
+    /// <summary>One estimator at one T: see <see cref="RunInterleaved"/>.</summary>
+    public static BenchMeasurement Run(NetworkSpec spec, EstimatorKind kind, int steps, BenchSettings settings, Action<SpikingNetwork>? prepare = null) =>
+        RunInterleaved(spec, [new BenchVariant(kind, settings.GradientForm)], steps, settings, prepare)[0];
+
     /// <summary>
-    /// Builds the network from <paramref name="spec"/> (seeded), lets <paramref name="prepare"/> load weights, then runs
-    /// warm-up iterations (the last one measures memory through the estimator's probe) and timed iterations.
+    /// Builds one network per variant (seeded alike; <paramref name="prepare"/> loads weights), runs each variant's
+    /// warm-up and memory iteration (one variant after the other, so that the RSS growth is its own), then the timed
+    /// iterations round-robin: iteration i of every variant before iteration i + 1 of any, so that ratios between
+    /// variants compare runs made under the same load on a shared machine.
     /// </summary>
-    public static BenchMeasurement Run(NetworkSpec spec, EstimatorKind kind, int steps, BenchSettings settings, Action<SpikingNetwork>? prepare = null)
+    public static List<BenchMeasurement> RunInterleaved(NetworkSpec spec, IReadOnlyList<BenchVariant> variants, int steps, BenchSettings settings, Action<SpikingNetwork>? prepare = null)
     {
         if (settings.Iterations < 1) throw new ArgumentOutOfRangeException(nameof(settings), "at least one timed iteration");
         var device = settings.Device ?? CPU;
-        using var network = NetworkBuilder.Build(spec, settings.Seed, device);
-        prepare?.Invoke(network);
-        using var optimizer = ParameterGroups.Sgd(network, lr: 0.01, momentum: 0.9, weightDecay: 5e-4);
-        var estimator = GradientEstimator.Create(kind, new EstimatorOptions(steps, GradientForm: settings.GradientForm));
         var (input, labels) = SyntheticBatch(spec, settings.BatchSize, settings.Seed, device);
-        using (input) using (labels)
+        var subjects = new List<Subject>();
+        try
         {
+            foreach (var v in variants) subjects.Add(Subject.Prepare(spec, v, steps, settings, device, prepare, input, labels));
+            for (int i = 0; i < settings.Iterations; i++)
+                foreach (var subject in subjects) subject.Samples.Add(Iterate(subject.Network, subject.Estimator, subject.Optimizer, input, labels));
+            return subjects.Select(x => Summarise(x.Variant, steps, settings, x.Samples, x.Memory, x.RssPeak)).ToList();
+        }
+        finally
+        {
+            foreach (var subject in subjects) subject.Dispose();
+            input.Dispose();
+            labels.Dispose();
+        }
+    }
+
+    /// <summary>A network, its optimiser and estimator, its memory figures and its timed samples.</summary>
+    sealed class Subject(BenchVariant variant, SpikingNetwork network, optim.Optimizer optimizer, GradientEstimator estimator) : IDisposable
+    {
+        public BenchVariant Variant => variant;
+        public SpikingNetwork Network => network;
+        public optim.Optimizer Optimizer => optimizer;
+        public GradientEstimator Estimator => estimator;
+        public (long Held, long Peak, long Device) Memory;
+        public long RssPeak;
+        public List<Sample> Samples { get; } = [];
+
+        public static Subject Prepare(NetworkSpec spec, BenchVariant v, int steps, BenchSettings s, Device device,
+            Action<SpikingNetwork>? prepare, Tensor input, Tensor labels)
+        {
+            var network = NetworkBuilder.Build(spec, s.Seed, device);
+            prepare?.Invoke(network);
+            var optimizer = ParameterGroups.Sgd(network, lr: 0.01, momentum: 0.9, weightDecay: 5e-4);
+            var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm));
+            var subject = new Subject(v, network, optimizer, estimator);
             ResidentMemory.ResetPeak();
             long rssBefore = ResidentMemory.Current();
-            for (int i = 0; i < settings.Warmup; i++) Iterate(network, estimator, optimizer, input, labels);
-            var memory = MeasureMemory(network, estimator, optimizer, input, labels, device);
-            var samples = Enumerable.Range(0, settings.Iterations).Select(_ => Iterate(network, estimator, optimizer, input, labels)).ToList();
-            long rssPeak = Math.Max(0, ResidentMemory.Peak() - rssBefore);
-            return Summarise(kind, steps, settings, samples, memory, rssPeak);
+            for (int i = 0; i < s.Warmup; i++) Iterate(network, estimator, optimizer, input, labels);
+            subject.Memory = MeasureMemory(network, estimator, optimizer, input, labels, device);
+            subject.RssPeak = Math.Max(0, ResidentMemory.Peak() - rssBefore);
+            return subject;
+        }
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            network.Dispose();
         }
     }
 
@@ -113,12 +156,12 @@ public static class Benchmark
         if (device.type == DeviceType.CUDA) cuda.synchronize(device);
     }
 
-    static BenchMeasurement Summarise(EstimatorKind kind, int steps, BenchSettings s, List<Sample> samples, (long Held, long Peak, long Device) memory, long rssPeak)
+    static BenchMeasurement Summarise(BenchVariant variant, int steps, BenchSettings s, List<Sample> samples, (long Held, long Peak, long Device) memory, long rssPeak)
     {
         var totals = samples.Select(x => x.TotalMs).Order().ToArray();
         double median = Quantile(totals, 0.5);
         double Phase(Func<Sample, double> f) => Quantile(samples.Select(f).Order().ToArray(), 0.5);
-        return new BenchMeasurement(kind, steps, s.BatchSize, samples.Count,
+        return new BenchMeasurement(variant.Estimator, variant.GradientForm, steps, s.BatchSize, samples.Count,
             median, Quantile(totals, 0.25), Quantile(totals, 0.75), totals[0], totals[^1],
             Phase(x => x.Phases.ForwardMs), Phase(x => x.Phases.RatePassMs), Phase(x => x.Phases.BackwardMs), Phase(x => x.OptimiserMs),
             s.BatchSize / (median / 1000.0), memory.Held, memory.Peak, rssPeak, memory.Device);

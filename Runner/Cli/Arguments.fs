@@ -49,7 +49,7 @@ type BenchArgs =
     | Out of dir: string
     | Weights of file: string
     | Weights_Map of mode: string
-    | Spike_Grad of form: string
+    | Spike_Grad of forms: string
     | Seed of seed: int
 
     interface IArgParserTemplate with
@@ -67,7 +67,7 @@ type BenchArgs =
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
             | Weights _ -> "start from these weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict."
             | Weights_Map _ -> "how file tensors map to the network's: name (default) or order (with shape checks)."
-            | Spike_Grad _ -> "surrogate gradient form in BPTT graphs: straight-through or custom (default: EstimatorOptions' default)."
+            | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
             | Seed _ -> "seed of the weights and the synthetic batch (default 0)."
 
 type GradArgs =

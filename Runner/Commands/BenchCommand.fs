@@ -11,14 +11,17 @@ open SnnDsl.Runner.Commands.RunSupport
 
 /// Parsed options of one bench run.
 type BenchOptions =
-    { File: string; Overrides: string list; Estimators: SnnDsl.Core.Estimators.EstimatorKind list; Steps: int list
+    { File: string; Overrides: string list; Variants: BenchVariant list; Steps: int list
       Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMapping }
 
 let optionsOf (args: ParseResults<BenchArgs>) =
     let device = args.TryGetResult BenchArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU
     { File = args.GetResult BenchArgs.File
       Overrides = args.GetResults BenchArgs.Set
-      Estimators = args.TryGetResult BenchArgs.Estimators |> Option.defaultValue "bptt-m,bptt-s,rate-m,rate-s" |> parseEstimators
+      Variants =
+        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.defaultValue "bptt-m,bptt-s,rate-m,rate-s" |> parseEstimators do
+            for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
+                BenchVariant(kind, form) ]
       Steps = args.TryGetResult BenchArgs.Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
       Settings =
         BenchSettings(
@@ -26,7 +29,6 @@ let optionsOf (args: ParseResults<BenchArgs>) =
             Warmup = max 0 (args.GetResult(BenchArgs.Warmup, 1)),
             Iterations = (args.GetResult(BenchArgs.Iterations, 5) |> requirePositive "--iterations"),
             Seed = int64 (args.GetResult(BenchArgs.Seed, 0)),
-            GradientForm = parseGradientForm (args.TryGetResult BenchArgs.Spike_Grad),
             Device = device)
       Threads = args.TryGetResult BenchArgs.Threads |> Option.map (requirePositive "--threads")
       OutDir = args.TryGetResult BenchArgs.Out
@@ -44,14 +46,14 @@ let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
     let dir = options.OutDir |> Option.defaultWith (fun () -> Path.Combine("runs", $"bench-{spec.Name}-{stamp}"))
     Directory.CreateDirectory dir |> ignore
     let s = options.Settings
-    out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations, device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {s.GradientForm}"
+    let forms = options.Variants |> List.map (fun v -> string v.GradientForm) |> List.distinct |> String.concat ", "
+    out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}"
     let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network options.Weights options.Mapping
     let measurements =
-        // T outer, estimators inner: the runs a ratio compares are close in time on a machine whose load drifts
+        // per T, the estimators' timed iterations run round-robin: a ratio compares runs made under the same load
         [ for steps in options.Steps do
-            for kind in options.Estimators do
-                let m = Benchmark.Run(spec, kind, steps, s, Action<_> prepare)
-                out.WriteLine $"  {EstimatorNames.Of kind} T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
+            for m in Benchmark.RunInterleaved(spec, options.Variants, steps, s, Action<_> prepare) do
+                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
                 yield m ]
     out.WriteLine ""
     out.WriteLine(BenchReport.table measurements)

@@ -12,7 +12,16 @@ let private mb (bytes: int64) = float bytes / 1048576.0
 let private f1 (x: float) = x.ToString("0.0", inv)
 let private f2 (x: float) = x.ToString("0.00", inv)
 
-/// The BPTT-M measurement at the same T, when the run has one.
+/// Short name of a surrogate-gradient form.
+let formName (form: SnnDsl.Core.Surrogates.SpikeGradientForm) =
+    if form = SnnDsl.Core.Surrogates.SpikeGradientForm.CustomFunction then "custom" else "st"
+
+/// Estimator name, with the surrogate form when the run measured more than one.
+let label (all: BenchMeasurement list) (m: BenchMeasurement) =
+    let forms = all |> List.map (fun x -> x.GradientForm) |> List.distinct
+    if forms.Length > 1 then $"{EstimatorNames.Of m.Estimator}/{formName m.GradientForm}" else EstimatorNames.Of m.Estimator
+
+/// The BPTT-M measurement at the same T (the first measured form), when the run has one.
 let reference (all: BenchMeasurement list) (m: BenchMeasurement) =
     all |> List.tryFind (fun r -> r.Estimator = EstimatorKind.BpttM && r.TimeSteps = m.TimeSteps)
 
@@ -29,7 +38,7 @@ let private columns =
       "held MB"; "peak MB"; "RSS+ MB"; "time/BPTT-M"; "min/BPTT-M"; "held/BPTT-M" ]
 
 let private cells (all: BenchMeasurement list) (m: BenchMeasurement) =
-    [ EstimatorNames.Of m.Estimator; string m.TimeSteps; f1 m.MedianMs; $"{f1 m.Q1Ms}-{f1 m.Q3Ms}"; $"{f1 m.MinMs}-{f1 m.MaxMs}"
+    [ label all m; string m.TimeSteps; f1 m.MedianMs; $"{f1 m.Q1Ms}-{f1 m.Q3Ms}"; $"{f1 m.MinMs}-{f1 m.MaxMs}"
       f1 m.SpikePassMs; f1 m.RatePassMs; f1 m.BackwardMs; f1 m.OptimiserMs; f1 m.SamplesPerSecond
       f1 (mb m.HeldForBackwardBytes); f1 (mb m.TensorPeakBytes); f1 (mb m.RssPeakBytes)
       showRatio (ratio all m (fun x -> x.MedianMs)); showRatio (ratio all m (fun x -> x.MinMs))
@@ -37,7 +46,7 @@ let private cells (all: BenchMeasurement list) (m: BenchMeasurement) =
 
 /// The aligned table, one row per measurement, ordered by estimator then T.
 let table (all: BenchMeasurement list) =
-    let rows = all |> List.sortBy (fun m -> int m.Estimator, m.TimeSteps) |> List.map (cells all)
+    let rows = all |> List.sortBy (fun m -> int m.Estimator, int m.GradientForm, m.TimeSteps) |> List.map (cells all)
     let every = columns :: rows
     let widths = List.init columns.Length (fun c -> every |> List.map (fun r -> r[c].Length) |> List.max)
     let line (row: string list) = row |> List.mapi (fun c s -> if c = 0 then s.PadRight widths[c] else s.PadLeft widths[c]) |> String.concat "  "
@@ -46,12 +55,12 @@ let table (all: BenchMeasurement list) =
 /// CSV with every figure (times in ms, memory in bytes) and the ratios to BPTT-M at the same T.
 let csv (all: BenchMeasurement list) =
     let header =
-        "estimator,T,batch,iterations,median_ms,q1_ms,q3_ms,min_ms,max_ms,spike_pass_ms,rate_pass_ms,backward_ms,optimiser_ms,"
+        "estimator,spike_grad,T,batch,iterations,median_ms,q1_ms,q3_ms,min_ms,max_ms,spike_pass_ms,rate_pass_ms,backward_ms,optimiser_ms,"
         + "samples_per_s,held_for_backward_bytes,tensor_peak_bytes,rss_peak_bytes,device_bytes,time_vs_bptt_m,min_time_vs_bptt_m,held_vs_bptt_m"
     let num (x: float) = x.ToString("R", inv)
     let opt = function Some (x: float) -> num x | None -> ""
     let row (m: BenchMeasurement) =
-        [ EstimatorNames.Of m.Estimator; string m.TimeSteps; string m.BatchSize; string m.Iterations
+        [ EstimatorNames.Of m.Estimator; formName m.GradientForm; string m.TimeSteps; string m.BatchSize; string m.Iterations
           num m.MedianMs; num m.Q1Ms; num m.Q3Ms; num m.MinMs; num m.MaxMs; num m.SpikePassMs; num m.RatePassMs
           num m.BackwardMs; num m.OptimiserMs; num m.SamplesPerSecond; string m.HeldForBackwardBytes; string m.TensorPeakBytes
           string m.RssPeakBytes; string m.DeviceBytes
@@ -60,10 +69,10 @@ let csv (all: BenchMeasurement list) =
     String.concat "\n" (header :: (all |> List.map row)) + "\n"
 
 let private panel (plot: ScottPlot.Plot) (title: string) (ylabel: string) (all: BenchMeasurement list) (figure: BenchMeasurement -> float) =
-    for kind, group in all |> List.groupBy (fun m -> m.Estimator) do
+    for name, group in all |> List.groupBy (label all) do
         let points = group |> List.sortBy (fun m -> m.TimeSteps)
         let scatter = plot.Add.Scatter(points |> List.map (fun m -> float m.TimeSteps) |> List.toArray, points |> List.map figure |> List.toArray)
-        scatter.LegendText <- EstimatorNames.Of kind
+        scatter.LegendText <- name
     plot.Title(title)
     plot.XLabel("T (time steps)")
     plot.YLabel(ylabel)

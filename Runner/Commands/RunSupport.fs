@@ -80,12 +80,17 @@ let loadWeights (network: SpikingNetwork) (file: string option) (mapping: Weight
 /// The default surrogate-gradient form of the estimators.
 let defaultGradientForm = (EstimatorOptions 1).GradientForm
 
-let parseGradientForm (text: string option) =
-    match text |> Option.map (fun s -> s.Trim().ToLowerInvariant()) with
-    | None -> defaultGradientForm
-    | Some "straight-through" -> SnnDsl.Core.Surrogates.SpikeGradientForm.StraightThrough
-    | Some "custom" -> SnnDsl.Core.Surrogates.SpikeGradientForm.CustomFunction
-    | Some other -> fail $"'{other}' is not a spike gradient form; expected straight-through or custom"
+let private gradientForm (text: string) =
+    match text.ToLowerInvariant() with
+    | "straight-through" -> Some SnnDsl.Core.Surrogates.SpikeGradientForm.StraightThrough
+    | "custom" -> Some SnnDsl.Core.Surrogates.SpikeGradientForm.CustomFunction
+    | _ -> None
+
+/// A comma-separated list of surrogate-gradient forms (straight-through, custom); the estimators' default when absent.
+let parseGradientForms (text: string option) =
+    match text with
+    | None -> [ defaultGradientForm ]
+    | Some list -> parseList "spike gradient form (expected straight-through or custom)" gradientForm list
 
 /// Runs a command body; user errors become one line on err and exit code 1.
 let guard (err: TextWriter) (body: unit -> int) =
