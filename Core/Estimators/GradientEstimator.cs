@@ -26,7 +26,11 @@ public enum EstimatorKind
 /// <param name="RateGradientScale">
 /// Rate-BP only: the factor on the gradient (not the loss value). The reference multiplies by 1/T and its published
 /// learning rates assume it; <see cref="RateScaling.InverseT"/> is the default.</param>
-/// <param name="GradientForm">How spikes carry surrogate gradients in BPTT graphs.</param>
+/// <param name="GradientForm">
+/// How spikes carry surrogate gradients in BPTT graphs. Straight-through is the default: measured with `snn bench
+/// --spike-grad straight-through,custom` (BPTT-M, spiking ResNet-18, batch 16, T = 4, 2 threads, 5 round-robin
+/// iterations, load average 4-5 on 2 cores): straight-through 5066 ms median (min 1057), held for backward 316 MB;
+/// custom autograd function 5876 ms median (min 2482), 452 MB (its backward is a managed callback per LIF layer and step).</param>
 /// <param name="LabelSmoothing">Cross-entropy label smoothing.</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
