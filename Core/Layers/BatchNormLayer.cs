@@ -25,7 +25,12 @@ public sealed class BatchNormLayer : SpikingLayer
     public Tensor RunningVar { get; }
     public Tensor BatchesTracked { get; }
 
-    sealed class Statistics { public Tensor? MeanSum, VarSum; public int Steps; }
+    sealed class Statistics : IPassState
+    {
+        public Tensor? MeanSum, VarSum;
+        public int Steps;
+        public IEnumerable<Tensor?> Tensors => [MeanSum, VarSum];
+    }
 
     public BatchNormLayer(BatchNormSpec spec, string path, long channels) : base(spec.Name, path)
     {
@@ -97,11 +102,14 @@ public sealed class BatchNormLayer : SpikingLayer
         var shape = BroadcastShape(x);
         var meanRate = BatchMean(x, dims, shape, ctx.BatchNormSync);
         var mean = spikeMean.view(shape) + (meanRate - meanRate.detach());
-        var centred = x - mean;
-        var varRate = BatchMean(centred.square(), dims, shape, ctx.BatchNormSync);
+        // [B, C, ...] intermediates: handles released here, the graph keeps what backward needs
+        using var centred = x - mean;
+        using var squared = centred.square();
+        var varRate = BatchMean(squared, dims, shape, ctx.BatchNormSync);
         var variance = spikeVariance.view(shape) + (varRate - varRate.detach());
-        var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
-        return normalised * Weight.view(shape) + Bias.view(shape);
+        using var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
+        using var scaled = normalised * Weight.view(shape);
+        return scaled + Bias.view(shape);
     }
 
     // channel mean, keeping dims: of this rank's batch, or of the global batch under SyncBN

@@ -15,22 +15,31 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     public LifParameters Parameters { get; } = LifParameters.From(spec.Neuron);
 
     /// <summary>Per-pass neuron state: membrane after reset, and the spike-pass sums of spikes and sg·ρ.</summary>
-    sealed class Trace
+    sealed class Trace : IPassState
     {
         public Tensor? V, SpikeSum, EligibilitySum;
         public Sensitivity Rho = Sensitivity.Initial;
         public int Steps;
+        public IEnumerable<Tensor?> Tensors => [V, SpikeSum, EligibilitySum, Rho.PerNeuron];
     }
 
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var xt = SplitTime(x, ctx.TimeSteps);
+        using var xt = SplitTime(x, ctx.TimeSteps); // views of x: released so that x's storage can go once nothing needs it
         var trace = new Trace();
         var spikes = new Tensor[ctx.TimeSteps];
-        for (int t = 0; t < ctx.TimeSteps; t++) spikes[t] = Advance(xt[t], trace, ctx);
+        for (int t = 0; t < ctx.TimeSteps; t++)
+        {
+            using var input = xt[t];
+            spikes[t] = Advance(input, trace, ctx);
+        }
+        trace.V?.Dispose(); // multi-step calls do not carry the membrane; the record keeps only the sums
+        trace.V = null;
+        trace.Rho = Sensitivity.Initial;
         if (ctx.Record) ctx.State(this, () => trace);
         var output = stack(spikes).view(x.shape);
+        foreach (var s in spikes) s.Dispose(); // the stacked copy is what the next layer and the graph use
         ctx.ReportFiringRate(Path, output.mean());
         return output;
     }
@@ -47,6 +56,8 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     {
         var (u, s, v) = LifDynamics.Step(trace.V, x, Parameters, ctx.GradientForm);
         if (ctx.Record) Accumulate(trace, u, s);
+        trace.V?.Dispose(); // the graph keeps what backward needs; these handles would only hold memory to the scope's end
+        if (!ReferenceEquals(u, x)) u.Dispose();
         trace.V = v;
         trace.Steps++;
         return s;
@@ -54,25 +65,40 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
 
     void Accumulate(Trace trace, Tensor u, Tensor s)
     {
-        var sg = LifDynamics.SurrogateDerivative(u, Parameters);
-        var contribution = trace.Rho.Times(sg);
-        trace.EligibilitySum = trace.EligibilitySum is null ? contribution : trace.EligibilitySum.add_(contribution);
-        trace.SpikeSum = trace.SpikeSum is null ? s.clone() : trace.SpikeSum.add_(s);
+        using var sg = LifDynamics.SurrogateDerivative(u, Parameters);
+        trace.EligibilitySum = trace.Rho.AccumulateInto(trace.EligibilitySum, sg);
+        if (trace.SpikeSum is null) trace.SpikeSum = s.clone();
+        else trace.SpikeSum.add_(s);
+        var previous = trace.Rho.PerNeuron;
         trace.Rho = Eligibility.Next(trace.Rho, u, s, sg, Parameters);
+        previous?.Dispose();
     }
 
     // x̄: [B, ...] -> r [B, ...], gradient e⊙∂L/∂y
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
         var (rate, eligibility) = RateAndEligibility(ctx);
-        var ex = eligibility * x;
-        return rate + (ex - ex.detach());
+        using var ex = eligibility * x;
+        using var detached = ex.detach();
+        using var straightThrough = ex - detached;
+        return rate + straightThrough;
     }
 
-    /// <summary>The recorded firing rate r and eligibility e of the last spike pass in this context.</summary>
+    /// <summary>
+    /// The recorded firing rate r and eligibility e of the last spike pass in this context. The first call turns the
+    /// recorded sums into means in place and drops the membrane, which no pass needs any more.
+    /// </summary>
     public (Tensor Rate, Tensor Eligibility) RateAndEligibility(PassContext ctx)
     {
         var trace = ctx.Recorded<Trace>(this, Path);
-        return (trace.SpikeSum! / trace.Steps, trace.EligibilitySum! / trace.Steps);
+        if (trace.Steps > 1)
+        {
+            trace.SpikeSum!.div_(trace.Steps);
+            trace.EligibilitySum!.div_(trace.Steps);
+            trace.Steps = 1;
+        }
+        trace.V?.Dispose();
+        trace.V = null;
+        return (trace.SpikeSum!, trace.EligibilitySum!);
     }
 }

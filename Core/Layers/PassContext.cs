@@ -4,6 +4,13 @@ using static TorchSharp.torch;
 
 namespace SnnDsl.Core.Layers;
 
+/// <summary>A layer's per-pass state: exposes the tensors it holds, so a pass can keep them and free everything else.</summary>
+public interface IPassState
+{
+    /// <summary>The tensors this state holds now (null entries are skipped).</summary>
+    IEnumerable<Tensor?> Tensors { get; }
+}
+
 /// <summary>
 /// Everything a forward pass needs besides the weights, for ONE batch: the number of time steps, whether the spike pass
 /// records what the rate pass will need (rates, eligibilities, BN statistics, merge values), and per-layer state
@@ -44,6 +51,18 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     public TState Recorded<TState>(object layer, string path) where TState : class =>
         _states.TryGetValue(layer, out var state) ? (TState)state
             : throw new InvalidOperationException($"layer '{path}' has no spike-pass record: run the spike pass with Record = true before the rate pass");
+
+    /// <summary>
+    /// Every tensor the states of this pass hold (records, membranes, masks, firing-rate sums), each once. A spike pass
+    /// run in its own dispose scope moves these out and lets the scope free every intermediate.
+    /// </summary>
+    public IReadOnlyList<Tensor> Tensors()
+    {
+        var all = _states.Values.OfType<IPassState>().SelectMany(s => s.Tensors)
+            .Concat(_firingRates.Values.Select(r => r.Sum));
+        var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
+        return all.Where(t => t is not null && seen.Add(t)).Select(t => t!).ToList();
+    }
 
     /// <summary>A neuron layer reports the mean of its spikes (a 0-d tensor): once per multi-step call, once per step otherwise.</summary>
     public void ReportFiringRate(string path, Tensor meanRate)

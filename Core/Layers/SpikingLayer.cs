@@ -25,6 +25,13 @@ public abstract class SpikingLayer : nn.Module
 
     public abstract Tensor Rate(Tensor x, PassContext ctx);
 
+    /// <summary>Σ_t of a [T·B, ...] tensor: [B, ...] (the temporary time-major view is released).</summary>
+    protected static Tensor SumOverTime(Tensor x, int timeSteps)
+    {
+        using var xt = SplitTime(x, timeSteps);
+        return xt.sum(dim: 0);
+    }
+
     /// <summary>Time-major view [T, B, ...] of a [T·B, ...] tensor.</summary>
     protected static Tensor SplitTime(Tensor x, int timeSteps)
     {
@@ -57,12 +64,12 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
 {
     public abstract Tensor Apply(Tensor x);
 
-    sealed class MeanOutput { public Tensor? Sum; }
+    sealed class MeanOutput : IPassState { public Tensor? Sum; public IEnumerable<Tensor?> Tensors => [Sum]; }
 
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
     {
         var y = Apply(x);
-        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
+        if (ctx.Record) ctx.State(this, () => new MeanOutput()).Sum = SumOverTime(y, ctx.TimeSteps);
         return y;
     }
 
@@ -72,7 +79,7 @@ public abstract class NonlinearLayer(string name, string path) : SpikingLayer(na
         if (ctx.Record)
         {
             var mean = ctx.State(this, () => new MeanOutput());
-            mean.Sum = mean.Sum is null ? y : mean.Sum + y;
+            mean.Sum = mean.Sum is null ? y.detach() : mean.Sum + y; // a handle of its own: the caller releases y
         }
         return y;
     }

@@ -15,9 +15,26 @@ public sealed class SequenceLayer : SpikingLayer
         foreach (var child in children) register_module(child.GetName(), child);
     }
 
-    public override Tensor MultiStep(Tensor x, PassContext ctx) => Children.Aggregate(x, (h, layer) => layer.MultiStep(h, ctx));
-    public override Tensor SingleStep(Tensor x, PassContext ctx) => Children.Aggregate(x, (h, layer) => layer.SingleStep(h, ctx));
-    public override Tensor Rate(Tensor x, PassContext ctx) => Children.Aggregate(x, (h, layer) => layer.Rate(h, ctx));
+    public override Tensor MultiStep(Tensor x, PassContext ctx) => Chain(x, (layer, h) => layer.MultiStep(h, ctx));
+    public override Tensor SingleStep(Tensor x, PassContext ctx) => Chain(x, (layer, h) => layer.SingleStep(h, ctx));
+    public override Tensor Rate(Tensor x, PassContext ctx) => Chain(x, (layer, h) => layer.Rate(h, ctx));
+
+    /// <summary>
+    /// Applies the children in order and releases each intermediate handle once the next layer has consumed it. The
+    /// autograd graph holds its own references to what backward needs, and no layer keeps its input, so only memory
+    /// nobody needs is freed early (without this, every activation lives until the batch's dispose scope ends).
+    /// </summary>
+    Tensor Chain(Tensor x, Func<SpikingLayer, Tensor, Tensor> apply)
+    {
+        var h = x;
+        foreach (var layer in Children)
+        {
+            var next = apply(layer, h);
+            if (!ReferenceEquals(h, x) && !ReferenceEquals(next, h)) h.Dispose();
+            h = next;
+        }
+        return h;
+    }
 }
 
 /// <summary>
@@ -35,7 +52,7 @@ public sealed class ResidualLayer : SpikingLayer
     public SequenceLayer Body => body;
     public SequenceLayer? Shortcut => shortcut;
 
-    sealed class MeanOutput { public Tensor? Sum; }
+    sealed class MeanOutput : IPassState { public Tensor? Sum; public IEnumerable<Tensor?> Tensors => [Sum]; }
 
     public ResidualLayer(string name, string path, SequenceLayer body, SequenceLayer? shortcut, MergeKind merge) : base(name, path)
     {
@@ -54,28 +71,37 @@ public sealed class ResidualLayer : SpikingLayer
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
+    /// <summary>The merge of the two branch outputs; the branch handles are released (see <see cref="SequenceLayer"/>).</summary>
+    static Tensor MergeBranches(MergeKind kind, Tensor x, Tensor body, Tensor? shortcut)
+    {
+        var y = Merge(kind, body, shortcut ?? x);
+        if (!ReferenceEquals(body, x)) body.Dispose();
+        if (shortcut is not null && !ReferenceEquals(shortcut, x)) shortcut.Dispose();
+        return y;
+    }
+
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var y = Merge(_merge, Body.MultiStep(x, ctx), Shortcut?.MultiStep(x, ctx) ?? x);
+        var y = MergeBranches(_merge, x, Body.MultiStep(x, ctx), Shortcut?.MultiStep(x, ctx));
         if (ctx.Record && _merge != MergeKind.Add)
-            ctx.State(this, () => new MeanOutput()).Sum = SplitTime(y, ctx.TimeSteps).sum(dim: 0);
+            ctx.State(this, () => new MeanOutput()).Sum = SumOverTime(y, ctx.TimeSteps);
         return y;
     }
 
     public override Tensor SingleStep(Tensor x, PassContext ctx)
     {
-        var y = Merge(_merge, Body.SingleStep(x, ctx), Shortcut?.SingleStep(x, ctx) ?? x);
+        var y = MergeBranches(_merge, x, Body.SingleStep(x, ctx), Shortcut?.SingleStep(x, ctx));
         if (ctx.Record && _merge != MergeKind.Add)
         {
             var mean = ctx.State(this, () => new MeanOutput());
-            mean.Sum = mean.Sum is null ? y : mean.Sum + y;
+            mean.Sum = mean.Sum is null ? y.detach() : mean.Sum + y; // a handle of its own: the caller releases y
         }
         return y;
     }
 
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
-        var y = Merge(_merge, Body.Rate(x, ctx), Shortcut?.Rate(x, ctx) ?? x);
+        var y = MergeBranches(_merge, x, Body.Rate(x, ctx), Shortcut?.Rate(x, ctx));
         if (_merge == MergeKind.Add) return y;
         var recorded = ctx.Recorded<MeanOutput>(this, Path).Sum! / ctx.TimeSteps;
         return recorded + (y - y.detach());
@@ -85,7 +111,7 @@ public sealed class ResidualLayer : SpikingLayer
 /// <summary>Dropout with one mask per sample for the whole pass (shared by all time steps and by the rate pass).</summary>
 public sealed class DropoutLayer(DropoutSpec spec, string path) : SpikingLayer(spec.Name, path)
 {
-    sealed class Mask { public Tensor? Value; }
+    sealed class Mask : IPassState { public Tensor? Value; public IEnumerable<Tensor?> Tensors => [Value]; }
 
     // mask: [B, ...] of 0 and 1/(1−p)
     Tensor MaskFor(Tensor sample, PassContext ctx)
@@ -98,8 +124,10 @@ public sealed class DropoutLayer(DropoutSpec spec, string path) : SpikingLayer(s
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
         if (!training || spec.P == 0) return x.alias();
-        var xt = SplitTime(x, ctx.TimeSteps);
-        return (xt * MaskFor(xt[0], ctx)).view(x.shape);
+        using var xt = SplitTime(x, ctx.TimeSteps);
+        using var first = xt[0];
+        using var masked = xt * MaskFor(first, ctx);
+        return masked.view(x.shape);
     }
 
     public override Tensor SingleStep(Tensor x, PassContext ctx) =>

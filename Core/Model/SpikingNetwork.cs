@@ -50,13 +50,16 @@ public sealed class SpikingNetwork : nn.Module
     public (Tensor Mean, Tensor PerStep) SingleStep(SpikeInput input, PassContext ctx)
     {
         var outputs = new Tensor[ctx.TimeSteps];
-        for (int t = 0; t < ctx.TimeSteps; t++)
-        {
-            ctx.Step = t;
-            outputs[t] = _root.SingleStep(input.AtStep(t, ctx.TimeSteps), ctx);
-        }
+        for (int t = 0; t < ctx.TimeSteps; t++) outputs[t] = Step(input, ctx, t);
         var perStep = stack(outputs);
         return (perStep.mean([0]), perStep);
+    }
+
+    /// <summary>Step t of a single-step pass (state carried in ctx): the read-out [B, K] of that step.</summary>
+    public Tensor Step(SpikeInput input, PassContext ctx, int t)
+    {
+        ctx.Step = t;
+        return _root.SingleStep(input.AtStep(t, ctx.TimeSteps), ctx);
     }
 
     /// <summary>The rate pass on the time-averaged input, after a recording spike pass with the same ctx: [B, K].</summary>

@@ -18,20 +18,25 @@ public sealed record LifParameters(double Decay, double Threshold, ResetMode Res
 /// <summary>One time step of a LIF neuron; every mode (BPTT-M/S, the rate-BP spike pass) calls these and nothing else.</summary>
 public static class LifDynamics
 {
-    /// <summary>charge: u_t = λ·v_{t−1} + x_t (v_{−1} = 0, passed as null).</summary>
-    public static Tensor Charge(Tensor? v, Tensor x, LifParameters p) => v is null ? x : v * p.Decay + x;
+    /// <summary>charge: u_t = λ·v_{t−1} + x_t (v_{−1} = 0, passed as null; then u_0 is x itself).</summary>
+    public static Tensor Charge(Tensor? v, Tensor x, LifParameters p) => v is null ? x : x.add(v, alpha: p.Decay);
 
     /// <summary>fire: s_t = H(u_t − V_th); with a graph, ∂s/∂u is the surrogate derivative.</summary>
-    public static Tensor Fire(Tensor u, LifParameters p, SpikeGradientForm form) =>
-        SpikeFunction.Apply(u - p.Threshold, p.Surrogate, form);
+    public static Tensor Fire(Tensor u, LifParameters p, SpikeGradientForm form)
+    {
+        if (!u.requires_grad) return Surrogate.Heaviside(u, p.Threshold); // no graph: [u ≥ V_th] directly, one pass
+        using var x = u - p.Threshold; // the handle only: a graph that needs x keeps its own reference
+        return SpikeFunction.Apply(x, p.Surrogate, form);
+    }
 
     /// <summary>reset: soft v_t = u_t − V_th·s_t; hard v_t = (1 − s_t)·u_t + s_t·V_reset. A detached reset treats s_t as a constant.</summary>
     public static Tensor Reset(Tensor u, Tensor s, LifParameters p)
     {
         var spike = p.DetachReset ? s.detach() : s;
-        return p.Reset == ResetMode.Soft
-            ? u - spike * p.Threshold
-            : u - spike * (u - p.ResetValue);
+        if (p.Reset == ResetMode.Soft) return u.add(spike, alpha: -p.Threshold);
+        using var gap = u - p.ResetValue;
+        using var jump = spike * gap;
+        return u - jump;
     }
 
     /// <summary>One full step: returns the membrane before reset u_t, the spikes s_t, and the membrane after reset v_t.</summary>
@@ -71,7 +76,7 @@ public static class Eligibility
     {
         var dv = ResetDerivative(u, s, sg, p);
         if (dv is null) return Sensitivity.Scalar(1.0 + p.Decay * rho.Value);
-        return Sensitivity.Of(rho.Times(dv).mul_(p.Decay).add_(1.0));
+        using (dv) return Sensitivity.Of(rho.Times(dv).mul_(p.Decay).add_(1.0));
     }
 }
 
@@ -81,6 +86,13 @@ public readonly record struct Sensitivity(double Value, Tensor? PerNeuron)
     public static Sensitivity Initial => new(1.0, null);
     public static Sensitivity Scalar(double value) => new(value, null);
     public static Sensitivity Of(Tensor rho) => new(double.NaN, rho);
+
+    /// <summary>sum + ρ·t, in place when sum exists (a new tensor otherwise).</summary>
+    public Tensor AccumulateInto(Tensor? sum, Tensor t)
+    {
+        if (sum is null) return Times(t);
+        return PerNeuron is null ? sum.add_(t, alpha: Value) : sum.addcmul_(PerNeuron, t, 1.0);
+    }
 
     /// <summary>ρ·t as a new tensor.</summary>
     public Tensor Times(Tensor t) => PerNeuron is null ? t * Value : PerNeuron * t;

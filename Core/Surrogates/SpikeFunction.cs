@@ -25,8 +25,10 @@ public static class SpikeFunction
 
     static Tensor StraightThrough(Tensor x, Surrogate surrogate)
     {
-        var smooth = surrogate.Primitive(x);
-        return smooth + (Surrogate.Heaviside(x) - smooth).detach();
+        using var smooth = surrogate.Primitive(x);
+        using var step = Surrogate.Heaviside(x);
+        using (no_grad()) step.sub_(smooth); // H − p, a constant
+        return smooth + step;
     }
 }
 

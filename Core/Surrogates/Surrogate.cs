@@ -24,7 +24,14 @@ public abstract class Surrogate
     public abstract Tensor Derivative(Tensor x);
 
     /// <summary>H(x) with H(0) = 1, in the dtype of x.</summary>
-    public static Tensor Heaviside(Tensor x) => x.ge(0).to_type(x.dtype);
+    public static Tensor Heaviside(Tensor x) => Heaviside(x, 0.0);
+
+    /// <summary>H(u − θ) = [u ≥ θ] (exact in floating point: u − θ rounds to ≥ 0 exactly when u ≥ θ), in the dtype of u.</summary>
+    public static Tensor Heaviside(Tensor u, double threshold)
+    {
+        using var fired = u.ge(threshold);
+        return fired.to_type(u.dtype);
+    }
 
     public static Surrogate From(SurrogateSpec spec) => spec.Kind switch
     {
@@ -39,12 +46,13 @@ public abstract class Surrogate
 /// <summary>σ(α·x); derivative α·σ(α·x)·(1 − σ(α·x)). The paper's surrogate (α = 4).</summary>
 public sealed class SigmoidSurrogate(double alpha) : Surrogate(alpha)
 {
-    public override Tensor Primitive(Tensor x) => (x * Alpha).sigmoid();
+    public override Tensor Primitive(Tensor x) => (x * Alpha).sigmoid_();
 
     public override Tensor Derivative(Tensor x)
     {
         using var sig = (x * Alpha).sigmoid_();
-        return sig * (1.0 - sig) * Alpha;
+        var complement = 1.0 - sig;
+        return complement.mul_(sig).mul_(Alpha);
     }
 }
 

@@ -105,7 +105,7 @@ public sealed class RunDirectory
             mean_train_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.TrainSeconds) : 0,
             mean_eval_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.EvalSeconds) : 0,
             mean_samples_per_second = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.SamplesPerSecond) : 0,
-            peak_resident_bytes = Runtime.ProcessMemory.PeakResidentBytes(),
+            peak_resident_bytes = Benchmarks.ResidentMemory.Peak(),
         };
         File.WriteAllText(System.IO.Path.Combine(Path, "summary.json"), JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
     }

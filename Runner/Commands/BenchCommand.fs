@@ -1,0 +1,70 @@
+// `snn bench NETWORK.snn`: training iterations per estimator and T on synthetic data; table, CSV and plot in a run directory.
+module SnnDsl.Runner.Commands.BenchCommand
+
+open System
+open System.IO
+open Argu
+open TorchSharp
+open SnnDsl.Core.Benchmarks
+open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.RunSupport
+
+/// Parsed options of one bench run.
+type BenchOptions =
+    { File: string; Overrides: string list; Variants: BenchVariant list; Steps: int list
+      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMapping }
+
+let optionsOf (args: ParseResults<BenchArgs>) =
+    let device = args.TryGetResult BenchArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU
+    { File = args.GetResult BenchArgs.File
+      Overrides = args.GetResults BenchArgs.Set
+      Variants =
+        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.defaultValue "bptt-m,bptt-s,rate-m,rate-s" |> parseEstimators do
+            for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
+                BenchVariant(kind, form) ]
+      Steps = args.TryGetResult BenchArgs.Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
+      Settings =
+        BenchSettings(
+            BatchSize = (args.GetResult(BenchArgs.Batch, 16) |> requirePositive "--batch"),
+            Warmup = max 0 (args.GetResult(BenchArgs.Warmup, 1)),
+            Iterations = (args.GetResult(BenchArgs.Iterations, 5) |> requirePositive "--iterations"),
+            Seed = int64 (args.GetResult(BenchArgs.Seed, 0)),
+            Device = device)
+      Threads = args.TryGetResult BenchArgs.Threads |> Option.map (requirePositive "--threads")
+      OutDir = args.TryGetResult BenchArgs.Out
+      Weights = args.TryGetResult BenchArgs.Weights
+      Mapping = parseMapping (args.TryGetResult BenchArgs.Weights_Map) }
+
+let private loadAverage () =
+    try File.ReadAllText("/proc/loadavg").Split(' ') |> Array.take 3 |> String.concat " " with _ -> "unknown"
+
+/// Runs every configuration, printing a line as each finishes, then the table; writes bench.csv and bench.png.
+let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
+    let spec = loadSpec options.File options.Overrides err
+    options.Threads |> Option.iter torch.set_num_threads
+    let stamp = DateTime.Now.ToString "yyyyMMdd-HHmmss"
+    let dir = options.OutDir |> Option.defaultWith (fun () -> Path.Combine("runs", $"bench-{spec.Name}-{stamp}"))
+    Directory.CreateDirectory dir |> ignore
+    let s = options.Settings
+    let forms = options.Variants |> List.map (fun v -> string v.GradientForm) |> List.distinct |> String.concat ", "
+    out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}"
+    let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network options.Weights options.Mapping
+    let measurements =
+        // per T, the estimators' timed iterations run round-robin: a ratio compares runs made under the same load
+        [ for steps in options.Steps do
+            for m in Benchmark.RunInterleaved(spec, options.Variants, steps, s, Action<_> prepare) do
+                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
+                yield m ]
+    out.WriteLine ""
+    out.WriteLine(BenchReport.table measurements)
+    File.WriteAllText(Path.Combine(dir, "bench.csv"), BenchReport.csv measurements)
+    BenchReport.plot (Path.Combine(dir, "bench.png")) spec.Name measurements
+    out.WriteLine ""
+    let csvPath, pngPath = Path.Combine(dir, "bench.csv"), Path.Combine(dir, "bench.png")
+    out.WriteLine $"load average after: {loadAverage ()}; wrote {csvPath} and {pngPath}"
+    measurements
+
+let run (args: ParseResults<BenchArgs>) (out: TextWriter) (err: TextWriter) =
+    guard err (fun () ->
+        execute (optionsOf args) out err |> ignore
+        ExitCode.Success)
