@@ -39,12 +39,20 @@ public sealed class Trainer
         if (config.Threads > 0) set_num_threads(config.Threads);
         manual_seed(config.Seed);
         Network = NetworkBuilder.Build(spec, config.Seed, device);
+        if (config.Weights is not null) LoadWeights(Network, config.Weights, config.WeightsMap);
         collective.Broadcast([.. Network.state_dict().Values]);
         Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
         Estimator = GradientEstimator.Create(config.EstimatorKind,
             new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
                 BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null));
         Data = TrainingData.Open(config, spec, device, collective);
+    }
+
+    /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
+    public static void LoadWeights(SpikingNetwork network, string path, string mapping)
+    {
+        try { WeightIO.Load(network, path, mapping == "order" ? WeightMapping.ByOrder : WeightMapping.ByName); }
+        catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
     }
 
     public SpikingNetwork Network { get; }

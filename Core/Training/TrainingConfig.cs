@@ -38,6 +38,10 @@ public sealed record TrainingConfig
     public bool AutoAugment { get; init; }
     public int Cutout { get; init; }
     public long Seed { get; init; }
+    /// <summary>Initial weights (ours, safetensors or a PyTorch .pt state dict) instead of the seeded initialisation.</summary>
+    public string? Weights { get; init; }
+    /// <summary>How the file's tensors map to the network's: "name" (default) or "order" (with shape checks).</summary>
+    public string WeightsMap { get; init; } = "name";
     public string Device { get; init; } = "cpu";
     /// <summary>Intra-op threads of libtorch; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
@@ -109,6 +113,7 @@ public sealed record TrainingConfig
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, "label smoothing must be in [0, 1)");
         Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
         Require(Threads >= 0 && Workers >= 1, "threads must be >= 0 and workers >= 1");
+        Require(WeightsMap is "name" or "order", $"unknown weights mapping '{WeightsMap}'; expected name or order");
         Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
         Require(DvsFrames >= 0 && DvsSize >= 1 && DvsRoll >= 0 && ImageSize >= 1, "DVS frames and roll must be non-negative, DVS and image sizes positive");
         Require(TrainingData.DatasetNames.Contains(Dataset.ToLowerInvariant()),

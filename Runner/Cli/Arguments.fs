@@ -59,6 +59,8 @@ type TrainArgs =
     | Auto_Augment
     | Cutout of size: int
     | Seed of seed: int64
+    | Weights of file: string
+    | Weights_Map of mode: string
     | Device of device: string
     | Threads of count: int
     | Workers of count: int
@@ -103,6 +105,8 @@ type TrainArgs =
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."
             | Cutout _ -> "Cutout with one hole of this size (CIFAR: 16)."
             | Seed _ -> "seed of weights, data order, augmentation and dropout (default 0)."
+            | Weights _ -> "start from these weights: our weights/checkpoint model.safetensors, a safetensors file or a PyTorch .pt state dict."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
             | Device _ -> "cpu (default) or cuda[:i] (needs the CUDA build)."
             | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
             | Workers _ -> "threads preparing each batch (default 1): JPEG decoding for imagenet, building the frame cache for cifar10-dvs."
@@ -125,6 +129,8 @@ type TrainArgs =
 type EvalArgs =
     | [<MainCommand; ExactlyOnce>] Run of path: string
     | Checkpoint of name: string
+    | Weights of file: string
+    | Weights_Map of mode: string
     | Data of path: string
     | Steps of count: int
     | Batch_Size of count: int
@@ -136,6 +142,8 @@ type EvalArgs =
             match this with
             | Run _ -> "a run directory (its config.json and network.snn are used)."
             | Checkpoint _ -> "which checkpoint of the run: best (default) or last."
+            | Weights _ -> "evaluate these weights (ours, safetensors or a PyTorch .pt state dict) instead of a checkpoint."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
             | Data _ -> "folder of the dataset files, if not where the run found them."
             | Steps _ -> "time steps T (default: the run's)."
             | Batch_Size _ -> "samples per batch (default: the run's)."

@@ -23,24 +23,28 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
             | EvalArgs.Batch_Size n -> struct ("batch-size", node n)
             | EvalArgs.Threads n -> struct ("threads", node n)
             | EvalArgs.Device d -> struct ("device", node d)
-            | EvalArgs.Run _ | EvalArgs.Checkpoint _ -> () ]
+            | EvalArgs.Run _ | EvalArgs.Checkpoint _ | EvalArgs.Weights _ | EvalArgs.Weights_Map _ -> () ]
     let config = config.With(changes, "command line").Validated()
     let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
     match loadNetwork Console.Error (Path.Combine(dir, "network.snn")) overrides with
     | Error code -> code
     | Ok(spec, _) ->
-        let which = args.TryGetResult EvalArgs.Checkpoint |> Option.defaultValue "best"
-        let model = Path.Combine(dir, "checkpoints", which, Checkpoint.ModelFile)
-        if not (File.Exists model) then raise (ConfigException $"'{dir}' has no checkpoints/{which}/{Checkpoint.ModelFile}")
+        let which, model =
+            match args.TryGetResult EvalArgs.Weights with
+            | Some file -> "weights " + file, file
+            | None ->
+                let name = args.TryGetResult EvalArgs.Checkpoint |> Option.defaultValue "best"
+                name + " checkpoint", Path.Combine(dir, "checkpoints", name, Checkpoint.ModelFile)
+        if not (File.Exists model) then raise (ConfigException $"no weights file '{model}'")
         if config.Threads > 0 then TorchSharp.torch.set_num_threads config.Threads
         let device = Devices.Parse config.Device
         let network = NetworkBuilder.Build(spec, config.Seed, device)
-        TorchSharp.PyBridge.PyBridgeModuleExtensions.load_safetensors(network, model) |> ignore
+        Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"))
         let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
         data.Report.Description |> Seq.iter (printfn "%s")
         let result = Evaluator.Run(network, data.Test, config.TimeSteps, data.SequenceInput, SingleProcess.Instance)
         if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
-        printfn "%s (%s checkpoint, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+        printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
             dir which config.TimeSteps result.Loss result.Top1 result.Top5 result.Samples
         ExitCode.Success
 

@@ -35,6 +35,8 @@ let private flagValue (arg: TrainArgs) : (string * (JsonNode | null)) option =
     | TrainArgs.Auto_Augment -> Some("auto-augment", v true)
     | TrainArgs.Cutout n -> Some("cutout", v n)
     | TrainArgs.Seed s -> Some("seed", v s)
+    | TrainArgs.Weights f -> Some("weights", v f)
+    | TrainArgs.Weights_Map m -> Some("weights-map", v m)
     | TrainArgs.Device d -> Some("device", v d)
     | TrainArgs.Threads n -> Some("threads", v n)
     | TrainArgs.Workers n -> Some("workers", v n)

@@ -73,6 +73,24 @@ let tests =
                         Expect.isTrue (File.Exists(data.File $"stopped/{file}")) $"{file} written"
                 }
         ]
+        test "--weights starts training from a weights file; a file that does not fit names the tensor" {
+            use data = new TempFolder()
+            writeMnist data.Path false 16 8 |> ignore
+            let config = configFor data "rate-m"
+            let spec = (SnnDsl.Dsl.Compiler.Compile(tinyNetwork, "tiny.snn")).Network |> nonNull
+            let source = SnnDsl.Core.Model.NetworkBuilder.Build(spec, 99L)
+            SnnDsl.Core.Model.WeightIO.Save(source, data.File "w.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
+            let trainer = Trainer(spec, config.With([ struct ("weights", CommandSupport.jsonValue (data.File "w.safetensors")) ], "test"), torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent)
+            for KeyValue(name, t) in source.state_dict() do
+                Expect.isTrue (sameTensor t (trainer.Network.state_dict()[name])) $"{name} loaded"
+            let other = (SnnDsl.Dsl.Compiler.Compile(tinyNetwork.Replace("conv(4, 3)", "conv(5, 3)"), "other.snn")).Network |> nonNull
+            SnnDsl.Core.Model.WeightIO.Save(SnnDsl.Core.Model.NetworkBuilder.Build(other, 1L), data.File "bad.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
+            let bad = config.With([ struct ("weights", CommandSupport.jsonValue (data.File "bad.safetensors")) ], "test")
+            match (try Trainer(spec, bad, torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent) |> ignore; None
+                   with :? ConfigException as e -> Some e.Message) with
+            | Some message -> Expect.stringContains message "0.weight" $"names the tensor: {message}"
+            | None -> failtest "a weights file of another shape was accepted"
+        }
         test "an existing run directory is refused without --resume" {
             use data = new TempFolder()
             writeMnist data.Path false 16 8 |> ignore
