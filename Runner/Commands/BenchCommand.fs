@@ -7,6 +7,7 @@ open Argu
 open TorchSharp
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.CommandSupport
 open SnnDsl.Runner.Commands.RunSupport
 
 /// Parsed options of one bench run.

@@ -49,13 +49,22 @@ let loadNetwork (err: TextWriter) (path: string) (overrides: string seq) : Resul
 let jsonValue (value: obj) : System.Text.Json.Nodes.JsonNode | null =
     System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize value)
 
-/// Runs a command body; a mistake the user can fix (settings, data) becomes its message and exit code 1.
-let reportingUserErrors (body: unit -> int) =
+/// A mistake of the user (bad flag value, unreadable file): printed as one line, exit code 1.
+exception UserError of string
+
+let fail message = raise (UserError message)
+
+/// Runs a command body; a mistake the user can fix (flags, settings, data, weights) becomes one line on err and exit code 1.
+let reportingUserErrorsTo (err: TextWriter) (body: unit -> int) =
+    let report (message: string) =
+        err.WriteLine $"snn: error: {message}"
+        SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
     try body ()
     with
-    | :? SnnDsl.Core.Training.ConfigException as e ->
-        eprintfn "snn: error: %s" e.Message
-        SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
-    | :? SnnDsl.Core.Data.DataException as e ->
-        eprintfn "snn: error: %s" e.Message
-        SnnDsl.Runner.Cli.Arguments.ExitCode.UserError
+    | UserError message -> report message
+    | :? SnnDsl.Core.Training.ConfigException as e -> report e.Message
+    | :? SnnDsl.Core.Data.DataException as e -> report e.Message
+    | :? SnnDsl.Core.Model.WeightsException as e -> report e.Message
+
+/// reportingUserErrorsTo on the console's error stream.
+let reportingUserErrors (body: unit -> int) = reportingUserErrorsTo System.Console.Error body

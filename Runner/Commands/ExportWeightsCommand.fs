@@ -6,6 +6,7 @@ open Argu
 open TorchSharp
 open SnnDsl.Core.Model
 open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.CommandSupport
 open SnnDsl.Runner.Commands.RunSupport
 
 let private formatOf (text: string) =

@@ -11,6 +11,7 @@ open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.CommandSupport
 open SnnDsl.Runner.Commands.RunSupport
 
 /// Where the batch comes from.

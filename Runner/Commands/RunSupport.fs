@@ -12,21 +12,11 @@ open SnnDsl.Core.Benchmarks
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
 
-/// A mistake of the user (bad flag value, unreadable file): printed as one line, exit code 1.
-exception UserError of string
-
-let fail message = raise (UserError message)
-
 /// Compiles a network file with --set overrides; diagnostics go to err, and a failure becomes a UserError.
 let loadSpec (file: string) (overrides: string list) (err: TextWriter) : NetworkSpec =
-    match readFile file with
-    | Error message -> fail (message.Replace("snn: error: ", ""))
-    | Ok bytes ->
-        let result = Compiler.CompileBytes(bytes, file, overrides)
-        printDiagnostics err result.Diagnostics
-        match result.Network with
-        | NonNull network when result.Succeeded -> network
-        | _ -> fail $"{file}: {summary result.Diagnostics}"
+    match loadNetwork err file overrides with
+    | Ok(network, _) -> network
+    | Error _ -> fail $"{file} was not loaded"
 
 /// Parses a comma-separated list with a parser per item; names the bad item.
 let parseList (what: string) (parse: string -> 'T option) (text: string) : 'T list =
@@ -93,15 +83,4 @@ let parseGradientForms (text: string option) =
     | Some list -> parseList "spike gradient form (expected straight-through or custom)" gradientForm list
 
 /// Runs a command body; user errors become one line on err and exit code 1.
-let guard (err: TextWriter) (body: unit -> int) =
-    try body ()
-    with
-    | UserError message ->
-        err.WriteLine $"snn: error: {message}"
-        ExitCode.UserError
-    | :? WeightsException as e ->
-        err.WriteLine $"snn: error: {e.Message}"
-        ExitCode.UserError
-    | :? SnnDsl.Core.Data.DataException as e ->
-        err.WriteLine $"snn: error: {e.Message}"
-        ExitCode.UserError
+let guard (err: TextWriter) (body: unit -> int) = reportingUserErrorsTo err body
