@@ -10,9 +10,6 @@ public sealed record LifParameters(double Decay, double Threshold, ResetMode Res
 {
     public static LifParameters From(NeuronSpec spec) =>
         new(spec.Decay, spec.Threshold, spec.Reset, spec.ResetValue, spec.DetachReset, Surrogate.From(spec.SurrogateOrDefault));
-
-    /// <summary>True when the eligibility sensitivity ρ_t is the same number for every neuron (soft, detached reset).</summary>
-    public bool ScalarSensitivity => Reset == ResetMode.Soft && DetachReset;
 }
 
 /// <summary>One time step of a LIF neuron; every mode (BPTT-M/S, the rate-BP spike pass) calls these and nothing else.</summary>
