@@ -7,27 +7,32 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace SnnDsl.Core.Layers;
 
-/// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out]. PyTorch's default initialisation.</summary>
-public sealed class ConvLayer : StatelessLayer
+/// <summary>A stateless layer with a weight and an optional bias [out], both initialised as PyTorch initialises them.</summary>
+public abstract class WeightedLayer : StatelessLayer
 {
-    readonly ConvSpec _spec;
-    public Parameter Weight { get; }
-    public Parameter? Bias { get; }
-
-    public ConvLayer(ConvSpec spec, string path, long inChannels, Generator? generator = null) : base(spec.Name, path)
+    /// <param name="weightShape">[out, ...]; the bias has weightShape[0] elements.</param>
+    /// <param name="fanIn">Inputs feeding one output, for the initialisation bounds.</param>
+    protected WeightedLayer(string name, string path, long[] weightShape, bool bias, long fanIn, Generator? generator) : base(name, path)
     {
-        _spec = spec;
-        Weight = new Parameter(empty(spec.OutChannels, inChannels / spec.Groups, spec.Kernel, spec.Kernel));
-        long fanIn = inChannels / spec.Groups * spec.Kernel * spec.Kernel;
+        Weight = new Parameter(empty(weightShape));
         Init.KaimingUniform(Weight, fanIn, generator);
         register_parameter("weight", Weight);
-        if (spec.Bias)
-        {
-            Bias = new Parameter(empty(spec.OutChannels));
-            Init.FanInUniform(Bias, fanIn, generator);
-            register_parameter("bias", Bias);
-        }
+        if (!bias) return;
+        Bias = new Parameter(empty(weightShape[0]));
+        Init.FanInUniform(Bias, fanIn, generator);
+        register_parameter("bias", Bias);
     }
+
+    public Parameter Weight { get; }
+    public Parameter? Bias { get; }
+}
+
+/// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out]. PyTorch's default initialisation.</summary>
+public sealed class ConvLayer(ConvSpec spec, string path, long inChannels, Generator? generator = null)
+    : WeightedLayer(spec.Name, path, [spec.OutChannels, inChannels / spec.Groups, spec.Kernel, spec.Kernel], spec.Bias,
+        inChannels / spec.Groups * spec.Kernel * spec.Kernel, generator)
+{
+    readonly ConvSpec _spec = spec;
 
     // x: [N, C_in, H, W] -> [N, C_out, H', W']
     public override Tensor Apply(Tensor x) =>
@@ -62,24 +67,9 @@ public sealed class ConvLayer : StatelessLayer
 }
 
 /// <summary>Fully connected layer; weight [out, in], optional bias [out].</summary>
-public sealed class LinearLayer : StatelessLayer
+public sealed class LinearLayer(LinearSpec spec, string path, long inFeatures, Generator? generator = null)
+    : WeightedLayer(spec.Name, path, [spec.OutFeatures, inFeatures], spec.Bias, inFeatures, generator)
 {
-    public Parameter Weight { get; }
-    public Parameter? Bias { get; }
-
-    public LinearLayer(LinearSpec spec, string path, long inFeatures, Generator? generator = null) : base(spec.Name, path)
-    {
-        Weight = new Parameter(empty(spec.OutFeatures, inFeatures));
-        Init.KaimingUniform(Weight, inFeatures, generator);
-        register_parameter("weight", Weight);
-        if (spec.Bias)
-        {
-            Bias = new Parameter(empty(spec.OutFeatures));
-            Init.FanInUniform(Bias, inFeatures, generator);
-            register_parameter("bias", Bias);
-        }
-    }
-
     // x: [N, in] -> [N, out]
     public override Tensor Apply(Tensor x) => F.linear(x, Weight, Bias);
 }

@@ -18,8 +18,7 @@ public static class ParameterGroups
         {
             switch (layer)
             {
-                case ConvLayer c: decayed.Add(c.Weight); if (c.Bias is not null) notDecayed.Add(c.Bias); break;
-                case LinearLayer l: decayed.Add(l.Weight); if (l.Bias is not null) notDecayed.Add(l.Bias); break;
+                case WeightedLayer w: decayed.Add(w.Weight); if (w.Bias is not null) notDecayed.Add(w.Bias); break;
                 case BatchNormLayer b: notDecayed.Add(b.Weight); notDecayed.Add(b.Bias); break;
             }
         }
