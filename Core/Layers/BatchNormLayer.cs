@@ -19,11 +19,12 @@ namespace SnnDsl.Core.Layers;
 public sealed class BatchNormLayer : SpikingLayer
 {
     readonly BatchNormSpec _spec;
-    public Parameter Weight { get; }
-    public Parameter Bias { get; }
-    public Tensor RunningMean { get; }
-    public Tensor RunningVar { get; }
-    public Tensor BatchesTracked { get; }
+    // Read back from the registry on every use: Module.to(...) replaces registered tensors (see WeightedLayer).
+    public Parameter Weight => Registry.Parameter(this, "weight");
+    public Parameter Bias => Registry.Parameter(this, "bias");
+    public Tensor RunningMean => Registry.Buffer(this, "running_mean");
+    public Tensor RunningVar => Registry.Buffer(this, "running_var");
+    public Tensor BatchesTracked => Registry.Buffer(this, "num_batches_tracked");
 
     sealed class Statistics : IPassState
     {
@@ -35,16 +36,11 @@ public sealed class BatchNormLayer : SpikingLayer
     public BatchNormLayer(BatchNormSpec spec, string path, long channels) : base(spec.Name, path)
     {
         _spec = spec;
-        Weight = new Parameter(ones(channels));
-        Bias = new Parameter(zeros(channels));
-        RunningMean = zeros(channels);
-        RunningVar = ones(channels);
-        BatchesTracked = zeros(1, dtype: int64).squeeze();
-        register_parameter("weight", Weight);
-        register_parameter("bias", Bias);
-        register_buffer("running_mean", RunningMean);
-        register_buffer("running_var", RunningVar);
-        register_buffer("num_batches_tracked", BatchesTracked);
+        register_parameter("weight", new Parameter(ones(channels)));
+        register_parameter("bias", new Parameter(zeros(channels)));
+        register_buffer("running_mean", zeros(channels));
+        register_buffer("running_var", ones(channels));
+        register_buffer("num_batches_tracked", zeros(1, dtype: int64).squeeze());
     }
 
     public override Tensor MultiStep(Tensor x, PassContext ctx) => Normalise(x, ctx);

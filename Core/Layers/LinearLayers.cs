@@ -7,24 +7,28 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace SnnDsl.Core.Layers;
 
-/// <summary>A stateless layer with a weight and an optional bias [out], both initialised as PyTorch initialises them.</summary>
+/// <summary>
+/// A stateless layer with a weight and an optional bias [out], both initialised as PyTorch initialises them. The
+/// tensors are read back from the module's registry on every use: <c>Module.to(device | dtype)</c> replaces registered
+/// parameters with new ones, so a reference kept in a field or property of another name would hold a freed tensor.
+/// </summary>
 public abstract class WeightedLayer : StatelessLayer
 {
     /// <param name="weightShape">[out, ...]; the bias has weightShape[0] elements.</param>
     /// <param name="fanIn">Inputs feeding one output, for the initialisation bounds.</param>
     protected WeightedLayer(string name, string path, long[] weightShape, bool bias, long fanIn, Generator? generator) : base(name, path)
     {
-        Weight = new Parameter(empty(weightShape));
-        Init.KaimingUniform(Weight, fanIn, generator);
-        register_parameter("weight", Weight);
+        var weight = new Parameter(empty(weightShape));
+        Init.KaimingUniform(weight, fanIn, generator);
+        register_parameter("weight", weight);
         if (!bias) return;
-        Bias = new Parameter(empty(weightShape[0]));
-        Init.FanInUniform(Bias, fanIn, generator);
-        register_parameter("bias", Bias);
+        var biasTensor = new Parameter(empty(weightShape[0]));
+        Init.FanInUniform(biasTensor, fanIn, generator);
+        register_parameter("bias", biasTensor);
     }
 
-    public Parameter Weight { get; }
-    public Parameter? Bias { get; }
+    public Parameter Weight => Registry.Parameter(this, "weight");
+    public Parameter? Bias => Registry.OptionalParameter(this, "bias");
 }
 
 /// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out]. PyTorch's default initialisation.</summary>
