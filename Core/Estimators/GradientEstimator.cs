@@ -163,7 +163,6 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
 
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
-        if (Options.TimeSteps == 1) return new BpttEstimator(Options, multiStep) { Probe = Probe }.Backward(network, input, labels);
         network.train();
         long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: true);
