@@ -123,6 +123,48 @@ let tests =
                         Expect.equal g.device_type DeviceType.META $"{kind} gradient of {parameter} on meta"
                         Expect.sequenceEqual g.shape p.shape $"{kind} gradient shape of {parameter}"
             }
+        test "a training iteration never reads a tensor on the host (meta tensors have no values to read)" {
+            use scope = torch.NewDisposeScope()
+            let meta = torch.device "meta"
+            let spec = everyKindButConvAndBn MergeKind.Add
+            let network = NetworkBuilder.Build(spec, 3L, meta)
+            let optimizer = ParameterGroups.Sgd(network, 0.1, 0.9, 5e-4)
+            let input = torch.empty([| yield 4L; yield! spec.Input.Dims |], device = meta)
+            let labels = torch.zeros([| 4L |], dtype = torch.int64, device = meta)
+            use totals = new MetricTotals(meta)
+            for kind in estimators do
+                let estimator = GradientEstimator.Create(kind, EstimatorOptions 3)
+                let step = TrainingStep.Run(network, estimator, optimizer, SpikeInput.Static input, labels, null, totals)
+                Expect.equal step.Samples 4L $"{kind}: batch size"
+            Expect.equal totals.Batches estimators.Length "every iteration was added to the device-side totals"
+            Expect.throws (fun () -> totals.Read() |> ignore) "reading the totals is the one host transfer, and meta has nothing to transfer"
+        }
+        test "device-side totals sum what the host would have summed" {
+            use scope = torch.NewDisposeScope()
+            let spec = compile "fashion_cnn"
+            let network = NetworkBuilder.Build(spec, 5L)
+            let optimizer = ParameterGroups.Sgd(network, 0.05, 0.9, 5e-4)
+            use totals = new MetricTotals(torch.CPU)
+            let mutable loss, top1, samples = 0.0, 0.0, 0.0
+            let rates = Collections.Generic.Dictionary<string, float>()
+            for seed in 1L .. 3L do
+                let input, labels = batchFor spec seed
+                network.train()
+                let result = GradientEstimator.Create(EstimatorKind.BpttM, EstimatorOptions 2).Backward(network, SpikeInput.Static input, labels)
+                totals.Add(result, labels)
+                let struct (hits, _) = Accuracy.Correct(result.Output, labels)
+                loss <- loss + result.ReadLoss() * 2.0
+                top1 <- top1 + float (hits.item<int64>())
+                samples <- samples + 2.0
+                for KeyValue(layer, r) in result.ReadFiringRates() do rates.[layer] <- rates.GetValueOrDefault(layer) + r
+            let read = totals.Read()
+            Expect.floatClose Accuracy.veryHigh read.LossSum loss "loss sum"
+            Expect.equal read.Correct top1 "top-1 hits"
+            Expect.equal read.Samples samples "samples"
+            Expect.equal read.Batches 3 "batches"
+            for KeyValue(layer, r) in rates do Expect.floatClose Accuracy.veryHigh read.FiringRateSums.[layer] r $"{layer} firing-rate sum"
+            optimizer.Dispose()
+        }
         test "after a move, SGD updates the registered parameters and a state dict loads into them" {
             use scope = torch.NewDisposeScope()
             let spec = compile "fashion_cnn"
