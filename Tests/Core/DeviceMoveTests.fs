@@ -156,7 +156,7 @@ let tests =
                 loss <- loss + result.ReadLoss() * 2.0
                 top1 <- top1 + float (hits.item<int64>())
                 samples <- samples + 2.0
-                for KeyValue(layer, r) in result.ReadFiringRates() do rates.[layer] <- rates.GetValueOrDefault(layer) + r
+                for KeyValue(layer, r) in result.ReadFiringRates() do rates.[layer] <- (match rates.TryGetValue layer with | true, sum -> sum | _ -> 0.0) + r
             let read = totals.Read()
             Expect.floatClose Accuracy.veryHigh read.LossSum loss "loss sum"
             Expect.equal read.Correct top1 "top-1 hits"
