@@ -11,6 +11,8 @@ module ExitCode =
     let UserError = 1
     /// A failure of the tool itself.
     let InternalError = 2
+    /// `snn doctor`: a self-check computed something other than float64 on the CPU (each failure is named).
+    let CheckFailed = 3
 
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -236,6 +238,16 @@ type ExportWeightsArgs =
             | Format _ -> "safetensors or pt."
             | Out _ -> "output file (default: the input's name with the format's extension)."
 
+type DoctorArgs =
+    | Device of device: string
+    | Threads of count: int
+
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | Device _ -> "the device to self-check: cpu (default) or cuda[:i]."
+            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
+
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] Fmt of ParseResults<FmtArgs>
@@ -245,6 +257,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<GradArgs>
     | [<CliPrefix(CliPrefix.None)>] Export_Weights of ParseResults<ExportWeightsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Doctor of ParseResults<DoctorArgs>
     | Version
     | [<Hidden; CliPrefix(CliPrefix.None)>] Allreduce_Bench of floats: int
 
@@ -259,5 +272,6 @@ type SnnArgs =
             | Bench _ -> "time and memory of training iterations per estimator and T on synthetic data (table, CSV, plot)."
             | Grad _ -> "loss, outputs and gradients of each estimator on the same weights and batch, compared with BPTT-M."
             | Export_Weights _ -> "convert a weights file to safetensors or a PyTorch .pt state dict."
+            | Doctor _ -> "what a new machine has (versions, libtorch folder, CPU, CUDA, MPI) and a self-check of every estimator on a device."
             | Version -> "print the version of snn and of the network language."
             | Allreduce_Bench _ -> "under mpirun: time the gradient all-reduce of this many floats (docs/distributed.md)."
