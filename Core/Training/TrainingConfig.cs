@@ -113,7 +113,7 @@ public sealed record TrainingConfig
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, "label smoothing must be in [0, 1)");
         Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
         Require(Threads >= 0 && Workers >= 1, "threads must be >= 0 and workers >= 1");
-        Require(WeightsMap is "name" or "order", $"unknown weights mapping '{WeightsMap}'; expected name or order");
+        Require(Model.WeightMap.IsValid(WeightsMap), $"unknown weights mapping '{WeightsMap}'; expected {Model.WeightMap.Choices}");
         Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
         Require(DvsFrames >= 0 && DvsSize >= 1 && DvsRoll >= 0 && ImageSize >= 1, "DVS frames and roll must be non-negative, DVS and image sizes positive");
         Require(TrainingData.DatasetNames.Contains(Dataset.ToLowerInvariant()),

@@ -106,7 +106,7 @@ type TrainArgs =
             | Cutout _ -> "Cutout with one hole of this size (CIFAR: 16)."
             | Seed _ -> "seed of weights, data order, augmentation and dropout (default 0)."
             | Weights _ -> "start from these weights: our weights/checkpoint model.safetensors, a safetensors file or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Device _ -> "cpu (default) or cuda[:i] (needs the CUDA build)."
             | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
             | Workers _ -> "threads preparing each batch (default 1): JPEG decoding for imagenet, building the frame cache for cifar10-dvs."
@@ -143,7 +143,7 @@ type EvalArgs =
             | Run _ -> "a run directory (its config.json and network.snn are used)."
             | Checkpoint _ -> "which checkpoint of the run: best (default) or last."
             | Weights _ -> "evaluate these weights (ours, safetensors or a PyTorch .pt state dict) instead of a checkpoint."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Data _ -> "folder of the dataset files, if not where the run found them."
             | Steps _ -> "time steps T (default: the run's)."
             | Batch_Size _ -> "samples per batch (default: the run's)."
@@ -188,7 +188,7 @@ type BenchArgs =
             | Device _ -> "cpu or cuda[:i] (default cpu)."
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
             | Weights _ -> "start from these weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
             | Seed _ -> "seed of the weights and the synthetic batch (default 0)."
 
@@ -213,7 +213,7 @@ type GradArgs =
             | File _ -> "the network file (.snn)."
             | Set _ -> "override a network parameter, as name=value (repeatable)."
             | Weights _ -> "weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict (default: seeded initialisation)."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Batch_From _ -> "take the first batch of a dataset's test split: fashion-mnist, mnist, cifar10, cifar100."
             | Data _ -> "folder of the dataset for --batch-from (fashion-mnist has a default)."
             | Batch_File _ -> "take the batch from a safetensors file with tensors 'input' [B, ...] and 'labels' [B]."
@@ -228,6 +228,8 @@ type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string
     | [<Mandatory>] Format of format: string
     | Out of file: string
+    | Names of names: string
+    | Network of path: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -235,6 +237,8 @@ type ExportWeightsArgs =
             | Checkpoint _ -> "the weights file or checkpoint to convert."
             | Format _ -> "safetensors or pt."
             | Out _ -> "output file (default: the input's name with the format's extension)."
+            | Names _ -> "ours (default: the file's names and order) or reference: the paper's names, in its state_dict order, through the .names.tsv map beside --network."
+            | Network _ -> "the network file (.snn) whose name map --names reference uses."
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
