@@ -17,7 +17,7 @@ public enum FrameResize
 }
 
 /// <summary>
-/// What the paper's data pipeline does to one frame of event counts [2, H, W] (docs/data.md, "CIFAR10-DVS frames"):
+/// What the paper's data pipeline does to one frame of event counts [2, H, W] (docs/events-and-imagenet.md, "The paper's frames"):
 /// <list type="number">
 /// <item>ToPILImage multiplies by 255 and casts to bytes, which wraps modulo 256 (a count of 1 → 255, 2 → 254, 256 → 0).</item>
 /// <item>The two channels become a Pillow 'LA' image: polarity 0 is the luminance L, polarity 1 the alpha A.</item>

@@ -53,7 +53,7 @@ public sealed record TrainingConfig
     public string DvsFrameSplit { get; init; } = "number";
     /// <summary>
     /// CIFAR10-DVS frame resize: "area" (average the counts) or "paper" (the reference's ToPILImage + Resize: byte wrap,
-    /// Pillow's premultiplied 'LA' antialiased bilinear filter, values in [0, 1]; docs/data.md).
+    /// Pillow's premultiplied 'LA' antialiased bilinear filter, values in [0, 1]; docs/events-and-imagenet.md).
     /// </summary>
     public string DvsResize { get; init; } = "area";
     /// <summary>CIFAR10-DVS frame side after resizing (48 as published).</summary>

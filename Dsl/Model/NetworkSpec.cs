@@ -50,7 +50,7 @@ public sealed record SurrogateSpec(SurrogateKind Kind, double Alpha)
 }
 
 /// <summary>
-/// Neuron dynamics (RATEBP.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
+/// Neuron dynamics (docs/rate-bp.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
 /// (IF neurons: λ = 1). Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft reset, detached.
 /// </summary>
 public sealed record NeuronSpec(

@@ -114,7 +114,7 @@ type TrainArgs =
             | Dvs_Split _ -> "cifar10-dvs train/test split, required: index (first 900 of each class train), random[:SEED] (seeded 9:1) or tebn (first 100 of each class test)."
             | Dvs_Frames _ -> "cifar10-dvs frames per clip (default: T; must equal T)."
             | Dvs_Frame_Split _ -> "cifar10-dvs: split a recording's events into frames by number (default, as published) or time."
-            | Dvs_Resize _ -> "cifar10-dvs: resize frames by area averaging of counts (default) or as the paper's code does (paper: byte wrap, Pillow's premultiplied LA bilinear filter; docs/data.md)."
+            | Dvs_Resize _ -> "cifar10-dvs: resize frames by area averaging of counts (default) or as the paper's code does (paper: byte wrap, Pillow's premultiplied LA bilinear filter; docs/events-and-imagenet.md)."
             | Dvs_Size _ -> "cifar10-dvs frame side after resizing (default 48); must match the network's input."
             | Dvs_Cache _ -> "cifar10-dvs frame cache folder (default <data>/.snndsl-cache)."
             | No_Dvs_Flip -> "cifar10-dvs: no horizontal clip flip in training (published: flip on)."

@@ -46,9 +46,10 @@ let private expectLoaded (network: torch.nn.Module) (source: KeyValuePair<string
     for KeyValue(name, t), from in Seq.zip state source do
         Expect.isTrue (sameTensor t (from.Value.to_type(t.dtype))) $"{name} holds {from.Key}"
 
+/// Sequenced: each test holds up to three copies of a 22M-parameter network, so they do not run side by side.
 [<Tests>]
 let tests =
-    testList "Model.ReferenceWeights" [
+    testSequenced <| testList "Model.ReferenceWeights" [
         test "the network's state in PyTorch's order is the order `snn check` lists, for every zoo network" {
             for file in exampleFiles () do
                 let result = Compiler.Compile(File.ReadAllText file, file, (if file.Contains "resnet34" then [ "size=64" ] else []))
