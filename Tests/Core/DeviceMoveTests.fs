@@ -26,7 +26,10 @@ let private names = [ for file in exampleFiles () -> nonNull (Path.GetFileNameWi
 
 let private compile (name: string) =
     let file = Path.Combine(examplesFolder, name + ".snn")
-    let result = Compiler.Compile(File.ReadAllText file, file, overridesFor name)
+    // PyTorch's default initialisation: the reference's N(0, 0.5) weights (VGG family) make the spike pattern so sensitive
+    // that float32 and float64 rounding flip spikes; this test is about the registered tensors after a move, not the init
+    let text = File.ReadAllLines file |> Array.filter (fun l -> not (l.TrimStart().StartsWith "init ")) |> String.concat "\n"
+    let result = Compiler.Compile(text, file, overridesFor name)
     Expect.isEmpty [ for d in result.Diagnostics -> string d ] $"{name} compiles"
     nonNull result.Network
 
