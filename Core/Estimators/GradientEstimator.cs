@@ -1,7 +1,8 @@
-// The four gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (RATEBP.md §2–3).
+// The four gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (docs/rate-bp.md §2–3).
 using System.Diagnostics;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Runtime;
 using SnnDsl.Core.Surrogates;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -33,12 +34,17 @@ public enum EstimatorKind
 /// custom autograd function 5876 ms median (min 2482), 452 MB (its backward is a managed callback per LIF layer and step).</param>
 /// <param name="LabelSmoothing">Cross-entropy label smoothing.</param>
 /// <param name="BatchNormSync">Data-parallel SyncBN: the reducer of BatchNorm statistics over ranks; null: per-rank statistics.</param>
+/// <param name="SynchronisedTiming">
+/// Wait for the device before reading each phase clock, so that phase times on a GPU (whose kernels run
+/// asynchronously) measure the work of the phase and not only its launch. Benchmarks set it; training leaves it off,
+/// as every synchronisation stalls the host.</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
     RateScaling RateGradientScale = RateScaling.InverseT,
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
     double LabelSmoothing = 0.0,
-    IBatchNormSync? BatchNormSync = null);
+    IBatchNormSync? BatchNormSync = null,
+    bool SynchronisedTiming = false);
 
 public enum RateScaling
 {
@@ -48,8 +54,18 @@ public enum RateScaling
     None,
 }
 
-/// <summary>What one forward+backward produced. Output is the mean over time of the read-out, detached.</summary>
-public sealed record GradientResult(double Loss, Tensor Output, IReadOnlyDictionary<string, double> FiringRates, PhaseTimes Times);
+/// <summary>
+/// What one forward+backward produced, as tensors on the network's device (nothing here has waited for the device):
+/// the loss (0-d, detached), the mean over time of the read-out [B, K] (detached), and each neuron layer's mean firing
+/// rate (0-d). <see cref="ReadLoss"/> and <see cref="ReadFiringRates"/> copy them to the host, a synchronisation on a GPU.
+/// </summary>
+public sealed record GradientResult(Tensor Loss, Tensor Output, IReadOnlyDictionary<string, Tensor> FiringRates, PhaseTimes Times)
+{
+    public double ReadLoss() => Loss.to(float64).item<double>();
+
+    public IReadOnlyDictionary<string, double> ReadFiringRates() =>
+        FiringRates.ToDictionary(kv => kv.Key, kv => kv.Value.to(float64).item<double>());
+}
 
 /// <summary>Points of an iteration where a <see cref="GradientEstimator.Probe"/> is called.</summary>
 public enum EstimatorPhase
@@ -97,8 +113,17 @@ public abstract class GradientEstimator(EstimatorOptions options)
     protected Tensor Loss(Tensor output, Tensor labels) =>
         F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);
 
-    protected static double Elapsed(ref long since)
+    /// <summary>The phase clock's start, after the device has finished earlier work when timing is synchronised.</summary>
+    protected long StartClock(Device device)
     {
+        if (Options.SynchronisedTiming) Devices.Synchronise(device);
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Milliseconds since <paramref name="since"/> (then reset to now), after waiting for <paramref name="device"/> when timing is synchronised.</summary>
+    protected double Elapsed(ref long since, Device device)
+    {
+        if (Options.SynchronisedTiming) Devices.Synchronise(device);
         long now = Stopwatch.GetTimestamp();
         double ms = Stopwatch.GetElapsedTime(since, now).TotalMilliseconds;
         since = now;
@@ -106,7 +131,7 @@ public abstract class GradientEstimator(EstimatorOptions options)
     }
 }
 
-/// <summary>Backpropagation through time: one graph over all T steps (RATEBP.md §2).</summary>
+/// <summary>Backpropagation through time: one graph over all T steps (docs/rate-bp.md §2).</summary>
 public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : GradientEstimator(options)
 {
     public override EstimatorKind Kind => multiStep ? EstimatorKind.BpttM : EstimatorKind.BpttS;
@@ -114,21 +139,21 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
         network.train();
-        long clock = Stopwatch.GetTimestamp();
+        long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: false);
         var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         var loss = Loss(output, labels);
-        double forward = Elapsed(ref clock);
+        double forward = Elapsed(ref clock, input.Data.device);
         Probe?.Invoke(EstimatorPhase.ForwardDone, []);
         Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         loss.backward();
-        double backward = Elapsed(ref clock);
-        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
+        double backward = Elapsed(ref clock, input.Data.device);
+        return new GradientResult(loss.detach(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
     }
 }
 
 /// <summary>
-/// Rate-based backpropagation (RATEBP.md §3): a spike pass over T steps without a graph records rates, eligibilities
+/// Rate-based backpropagation (docs/rate-bp.md §3): a spike pass over T steps without a graph records rates, eligibilities
 /// and BN statistics; one rate pass on the time-averaged input builds a graph the size of one step; backward once.
 /// The output (and so the loss) equals the spike pass's mean output; gradients are scaled per <see cref="RateScaling"/>.
 /// </summary>
@@ -138,20 +163,19 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
 
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
-        if (Options.TimeSteps == 1) return new BpttEstimator(Options, multiStep) { Probe = Probe }.Backward(network, input, labels);
         network.train();
-        long clock = Stopwatch.GetTimestamp();
+        long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: true);
-        SpikePass(network, input, ctx);
-        double spikePass = Elapsed(ref clock);
-        var output = network.Rate(input, ctx);
+        var spikeOutput = SpikePass(network, input, ctx);
+        double spikePass = Elapsed(ref clock, input.Data.device);
+        var output = SpikeValueRateGradient(spikeOutput, network.Rate(input, ctx));
         var loss = Loss(output, labels);
-        double ratePass = Elapsed(ref clock);
+        double ratePass = Elapsed(ref clock, input.Data.device);
         double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
         Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         (scale == 1.0 ? loss : loss * scale).backward();
-        double backward = Elapsed(ref clock);
-        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
+        double backward = Elapsed(ref clock, input.Data.device);
+        return new GradientResult(loss.detach(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
     }
 
     /// <summary>
@@ -159,32 +183,47 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
     /// rate-S the membranes) survives it, so nothing of the T steps' activations is alive during the rate pass and backward.
     /// Rate-S also frees each step's intermediates before the next step: its peak does not grow with T.
     /// </summary>
-    void SpikePass(SpikingNetwork network, SpikeInput input, PassContext ctx)
+    Tensor SpikePass(SpikingNetwork network, SpikeInput input, PassContext ctx)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        Tensor mean;
         if (multiStep)
         {
-            network.MultiStep(input, ctx);
+            mean = network.MultiStep(input, ctx).Mean;
             Probe?.Invoke(EstimatorPhase.ForwardDone, [scope]);
         }
         else
         {
-            for (int t = 0; t < ctx.TimeSteps; t++) ScopedStep(network, input, ctx, t, scope);
+            var outputs = new Tensor[ctx.TimeSteps];
+            for (int t = 0; t < ctx.TimeSteps; t++) outputs[t] = ScopedStep(network, input, ctx, t, scope);
+            mean = stack(outputs).mean([0]); // as SpikingNetwork.SingleStep, so that the value is BPTT-S's bit for bit
         }
-        scope.MoveToOuter(ctx.Tensors().Where(scope.Contains).ToList());
+        scope.MoveToOuter([.. ctx.Tensors().Where(scope.Contains), mean]);
+        return mean;
     }
 
-    /// <summary>One single step in its own scope: the state it leaves in ctx moves to <paramref name="pass"/>, the state it replaced is freed.</summary>
-    void ScopedStep(SpikingNetwork network, SpikeInput input, PassContext ctx, int t, DisposeScope pass)
+    /// <summary>
+    /// The network's output: the spike pass's mean read-out [B, K] in value (BPTT's forward, so the loss equals BPTT's
+    /// bit for bit), the rate pass's graph for the gradient: y = y_spike + (y_rate − stopgrad(y_rate)).
+    /// </summary>
+    static Tensor SpikeValueRateGradient(Tensor spikeOutput, Tensor rateOutput) =>
+        spikeOutput + (rateOutput - rateOutput.detach());
+
+    /// <summary>
+    /// One single step in its own scope: the state it leaves in ctx and the step's read-out [B, K] move to
+    /// <paramref name="pass"/>, the state it replaced is freed.
+    /// </summary>
+    Tensor ScopedStep(SpikingNetwork network, SpikeInput input, PassContext ctx, int t, DisposeScope pass)
     {
         var before = ctx.Tensors();
         using var step = NewDisposeScope();
-        network.Step(input, ctx, t);
+        var output = network.Step(input, ctx, t);
         if (t == ctx.TimeSteps - 1) Probe?.Invoke(EstimatorPhase.ForwardDone, [pass, step]);
         var after = ctx.Tensors();
-        step.MoveToOuter(after.Where(step.Contains).ToList());
+        step.MoveToOuter([.. after.Where(step.Contains), output]);
         var kept = new HashSet<Tensor>(after, ReferenceEqualityComparer.Instance);
         foreach (var old in before.Where(old => !kept.Contains(old))) old.Dispose();
+        return output;
     }
 }
