@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace SnnDsl.Core.Layers;
 
 /// <summary>
-/// Spiking neurons. Multi-step and single-step both run <see cref="LifDynamics.Step"/>; the spike pass also
+/// Spiking neurons. Multi-step and single-step both run <see cref="LifDynamics.Step"/> (multi-step calls without a
+/// graph on contiguous float32 CPU tensors run the same equations fused, <see cref="FusedLif"/>); the spike pass also
 /// accumulates the firing rate r = (1/T)Σ s_t and the eligibility e = (1/T)Σ sg_t·ρ_t. The rate pass returns r in
 /// value with gradient e: y = r + (e⊙x̄ − stopgrad(e⊙x̄)).
 /// </summary>

@@ -48,10 +48,10 @@ let tests =
                 Expect.isTrue NativeMemory.Configured "mallopt accepted the settings"
                 Expect.equal (NativeMemory.NativeEnvironment "THP_MEM_ALLOC_ENABLE") "1" "libc10 reads THP_MEM_ALLOC_ENABLE from the C environment"
         }
-        test "soak: 1,000 rate-M iterations of the default network (T = 4, batch 8) hold a plateau of resident memory" {
-            expectPlateau (soak EstimatorKind.RateM 1000 8) 1000 48.0 "rate-M"
+        test "soak: 1,000 rate-M iterations of the default network (T = 4, batch 4) hold a plateau of resident memory" {
+            expectPlateau (soak EstimatorKind.RateM 1000 4) 1000 48.0 "rate-M"
         }
-        test "soak: 300 BPTT-M iterations (its graph allocates many more blocks) hold a plateau too" {
-            expectPlateau (soak EstimatorKind.BpttM 300 8) 300 48.0 "BPTT-M"
+        test "soak: 200 BPTT-M iterations (its graph allocates many more blocks) hold a plateau too" {
+            expectPlateau (soak EstimatorKind.BpttM 200 4) 200 48.0 "BPTT-M"
         }
     ]
