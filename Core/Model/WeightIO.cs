@@ -15,7 +15,7 @@ public enum WeightMapping { ByName, ByOrder }
 public enum WeightFormat { Safetensors, PyTorch }
 
 /// <summary>A weights file that cannot be read or does not fit the network: a user error with an exact message.</summary>
-public sealed class WeightsException(string message) : Exception(message);
+public sealed class WeightsException(string message) : Errors.UserException(message);
 
 /// <summary>
 /// Weights I/O. Our weights file (and checkpoint, until the trainer defines more) is a safetensors file of the network's

@@ -2,6 +2,8 @@
 using System.Diagnostics;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Training.Runs;
+using SnnDsl.Core.Training.Settings;
 using SnnDsl.Dsl.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -36,35 +38,53 @@ public sealed class Trainer
         _config = config.Validated();
         _collective = collective;
         _observer = observer;
-        if (config.Threads > 0) set_num_threads(config.Threads);
-        manual_seed(config.Seed);
-        Network = NetworkBuilder.Build(spec, config.Seed, device);
-        if (config.Weights is not null) LoadWeights(Network, config.Weights, config.WeightsMap);
+        var runtime = config.Runtime;
+        if (runtime.Threads > 0) set_num_threads(runtime.Threads);
+        manual_seed(runtime.Seed);
+        Network = NetworkBuilder.Build(spec, runtime.Seed, device);
+        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap);
         collective.Broadcast([.. Network.state_dict().Values]);
-        Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
-        Estimator = GradientEstimator.Create(config.EstimatorKind,
-            new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
-                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null));
+        Optimizer = ParameterGroups.Create(Network, config.Optimizer);
+        var estimator = config.Estimator;
+        Estimator = GradientEstimator.Create(estimator.Kind,
+            new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
     /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
-    public static void LoadWeights(SpikingNetwork network, string path, string mapping)
+    public static void LoadWeights(SpikingNetwork network, string path, WeightMapping mapping)
     {
-        try { WeightIO.Load(network, path, mapping == "order" ? WeightMapping.ByOrder : WeightMapping.ByName); }
+        try { WeightIO.Load(network, path, mapping); }
         catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
     }
 
     public SpikingNetwork Network { get; }
-    public SGD Optimizer { get; }
+    public OptimizerHelper Optimizer { get; }
     public GradientEstimator Estimator { get; }
     public TrainingData Data { get; }
 
     /// <summary>
     /// Runs the remaining epochs. With a run directory (rank 0), writes metrics and checkpoints; resumes from its last
-    /// checkpoint when asked (other ranks, which have no run directory, receive rank 0's checkpoint).
+    /// checkpoint when asked (other ranks, which have no run directory, receive rank 0's checkpoint). Divergence stops
+    /// the run (status "diverged") before anything non-finite is saved.
     /// </summary>
     public TrainingSummary Run(RunDirectory? run, bool resume)
+    {
+        try { return RunEpochs(run, resume); }
+        catch (DivergedException)
+        {
+            run?.SetStatus("diverged");
+            throw;
+        }
+        catch
+        {
+            run?.SetStatus("failed");
+            throw;
+        }
+    }
+
+    TrainingSummary RunEpochs(RunDirectory? run, bool resume)
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
@@ -75,17 +95,13 @@ public sealed class Trainer
             if (run is not null) history.AddRange(run.ReadMetrics());
         }
         run?.SetStatus("running");
-        for (int epoch = state.EpochsDone; epoch < _config.Epochs; epoch++)
+        for (int epoch = state.EpochsDone; epoch < _config.Schedule.Epochs; epoch++)
         {
             var metrics = RunEpoch(epoch, ref state);
+            RefuseNonFiniteState(epoch);
             bool best = metrics.TestTop1 > state.BestTop1;
             state = state with { EpochsDone = epoch + 1, BestTop1 = best ? metrics.TestTop1 : state.BestTop1, BestEpoch = best ? epoch : state.BestEpoch };
-            if (run is not null)
-            {
-                Checkpoint.Save(run.LastCheckpoint, Network, Optimizer, state);
-                if (best) Checkpoint.Save(run.BestCheckpoint, Network, Optimizer, state);
-                run.Append(metrics);
-            }
+            run?.RecordEpoch(metrics, Network, Optimizer, state, best);
             history.Add(metrics);
             _observer.EpochFinished(metrics, best);
         }
@@ -95,39 +111,62 @@ public sealed class Trainer
         return summary;
     }
 
+    void RefuseNonFiniteState(int epoch)
+    {
+        var name = NumericalGuard.FirstNonFiniteState(Network);
+        if (name is not null)
+            throw new DivergedException($"training diverged in epoch {epoch + 1}: '{name}' holds NaN or infinity at the end of the epoch; " +
+                "it was not saved, the last checkpoint is the previous epoch's; try a smaller --learning-rate");
+    }
+
+    /// <summary>Stops (or, with on-non-finite skip, counts) a step whose loss or gradient was not finite.</summary>
+    void OnNonFinite(StepMetrics step, int epoch, int batch, ref int skipped)
+    {
+        if (_config.Runtime.OnNonFinite == NonFiniteAction.Skip) { skipped++; return; }
+        throw new DivergedException($"training diverged in epoch {epoch + 1}, batch {batch}: the {step.NonFinite} is NaN or infinite " +
+            $"(loss {step.Loss}); nothing of this epoch was saved; try a smaller --learning-rate, or --on-non-finite skip to drop such steps");
+    }
+
     EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
     {
         double lr = LearningRateSchedule.At(epoch, _config);
         foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
-        int batches = _config.LimitTrainBatches > 0 ? Math.Min(_config.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
+        int batches = _config.Schedule.LimitTrainBatches > 0 ? Math.Min(_config.Schedule.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
         batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
-        _observer.EpochStarted(epoch, _config.Epochs, batches, lr);
+        _observer.EpochStarted(epoch, _config.Schedule.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
         double lossSum = 0, correct = 0, seen = 0;
         var rates = new Dictionary<string, double>();
-        int index = 0;
+        int index = 0, skipped = 0;
         foreach (var batch in Data.Train.Epoch(epoch))
         {
             StepMetrics step;
             using (var scope = NewDisposeScope())
             {
                 batch.AttachTo(scope);
-                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective);
+                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, guard: true);
+            }
+            index++;
+            if (step.NonFinite is not null)
+            {
+                OnNonFinite(step, epoch, index, ref skipped);
+                state = state with { SkippedSteps = state.SkippedSteps + 1 };
+                if (index >= batches) break;
+                continue;
             }
             lossSum += step.Loss * step.Samples;
             correct += step.Correct;
             seen += step.Samples;
             foreach (var (layer, rate) in step.FiringRates) rates[layer] = rates.GetValueOrDefault(layer) + rate;
             state = state with { GlobalStep = state.GlobalStep + 1 };
-            index++;
             _observer.BatchFinished(epoch, index, batches, lossSum / seen, 100 * correct / seen, seen / clock.Elapsed.TotalSeconds);
             if (index >= batches) break;
         }
         var train = _collective.Sum([lossSum, correct, seen]);
         double trainSeconds = clock.Elapsed.TotalSeconds;
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
-        var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
+        var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index - skipped, 1)), skipped);
     }
 }

@@ -64,7 +64,7 @@ let tests =
             WeightIO.Write([ KeyValuePair("conv1.weight", torch.zeros(1L)) ], path, WeightFormat.Safetensors)
             let file = Path.Combine(SnnDsl.Tests.Benchmarks.GradientTests.repoRoot, "examples", "networks", "fashion_cnn.snn")
             let err = new StringWriter()
-            let code = SnnDsl.Runner.Commands.RunSupport.guard err (fun () ->
+            let code = SnnDsl.Runner.Program.handle err (fun () ->
                 let network = NetworkBuilder.Build(SnnDsl.Tests.Benchmarks.GradientTests.zooNetwork "fashion_cnn.snn", 0L)
                 SnnDsl.Runner.Commands.RunSupport.loadWeights network (Some path) WeightMapping.ByOrder
                 0)
