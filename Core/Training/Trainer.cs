@@ -119,12 +119,19 @@ public sealed class Trainer
                 "it was not saved, the last checkpoint is the previous epoch's; try a smaller --learning-rate");
     }
 
+    void Restore(List<Tensor> saved)
+    {
+        using var _ = no_grad();
+        foreach (var (buffer, copy) in Network.buffers().Zip(saved)) buffer.copy_(copy);
+    }
+
     /// <summary>Stops (or, with on-non-finite skip, counts) a step whose loss or gradient was not finite.</summary>
     void OnNonFinite(StepMetrics step, int epoch, int batch, ref int skipped)
     {
         if (_config.Runtime.OnNonFinite == NonFiniteAction.Skip) { skipped++; return; }
-        throw new DivergedException($"training diverged in epoch {epoch + 1}, batch {batch}: the {step.NonFinite} is NaN or infinite " +
-            $"(loss {step.Loss}); nothing of this epoch was saved; try a smaller --learning-rate, or --on-non-finite skip to drop such steps");
+        var loss = step.NonFinite == "loss" ? "" : $" (loss {step.Loss})";
+        throw new DivergedException($"training diverged in epoch {epoch + 1}, batch {batch}: the {step.NonFinite} is NaN or infinite{loss}; " +
+            "nothing of this epoch was saved; try a smaller --learning-rate, or --on-non-finite skip to drop such steps");
     }
 
     EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
@@ -144,7 +151,10 @@ public sealed class Trainer
             using (var scope = NewDisposeScope())
             {
                 batch.AttachTo(scope);
+                // a skipped step must not leave its forward pass's BN statistics behind
+                var buffers = _config.Runtime.OnNonFinite == NonFiniteAction.Skip ? Network.buffers().Select(b => b.clone()).ToList() : null;
                 step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, guard: true);
+                if (step.NonFinite is not null && buffers is not null) Restore(buffers);
             }
             index++;
             if (step.NonFinite is not null)

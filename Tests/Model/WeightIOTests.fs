@@ -37,6 +37,13 @@ let tests =
                 expectSameState source target
                 File.Delete path
             }
+        test "a weights file holding NaN or infinity is refused naming the tensor" {
+            let target = NetworkBuilder.Build(spec, 1L)
+            let state = [ for KeyValue(name, t) in target.state_dict() -> KeyValuePair(name, t.clone()) ]
+            let poisoned = state |> List.map (fun kv -> if kv.Key = "fc.bias" then KeyValuePair(kv.Key, torch.full_like(kv.Value, Double.NaN)) else kv)
+            expectMessage (fun () -> WeightIO.Apply(target, poisoned, WeightMapping.ByName))
+                "the file's tensor 'fc.bias' holds NaN or infinity; these weights come from a diverged run and cannot be used"
+        }
         test "order mapping copies by position whatever the names" {
             let source, target = NetworkBuilder.Build(spec, 1L), NetworkBuilder.Build(spec, 2L)
             let renamed = [ for i, KeyValue(_, t) in Seq.indexed (source.state_dict()) -> KeyValuePair($"model.{i}", t) ]
