@@ -32,12 +32,14 @@ public sealed class Trainer
     readonly TrainingConfig _config;
     readonly ICollective _collective;
     readonly ITrainingObserver _observer;
+    readonly Device _device;
 
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
     {
         _config = config.Validated();
         _collective = collective;
         _observer = observer;
+        _device = device;
         var runtime = config.Runtime;
         if (runtime.Threads > 0) set_num_threads(runtime.Threads);
         manual_seed(runtime.Seed);
@@ -125,15 +127,6 @@ public sealed class Trainer
         foreach (var (buffer, copy) in Network.buffers().Zip(saved)) buffer.copy_(copy);
     }
 
-    /// <summary>Stops (or, with on-non-finite skip, counts) a step whose loss or gradient was not finite.</summary>
-    void OnNonFinite(StepMetrics step, int epoch, int batch, ref int skipped)
-    {
-        if (_config.Runtime.OnNonFinite == NonFiniteAction.Skip) { skipped++; return; }
-        var loss = step.NonFinite == "loss" ? "" : $" (loss {step.Loss})";
-        throw new DivergedException($"training diverged in epoch {epoch + 1}, batch {batch}: the {step.NonFinite} is NaN or infinite{loss}; " +
-            "nothing of this epoch was saved; try a smaller --learning-rate, or --on-non-finite skip to drop such steps");
-    }
-
     EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
     {
         double lr = LearningRateSchedule.At(epoch, _config);
@@ -142,9 +135,10 @@ public sealed class Trainer
         batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
         _observer.EpochStarted(epoch, _config.Schedule.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
-        double lossSum = 0, correct = 0, seen = 0;
-        var rates = new Dictionary<string, double>();
-        int index = 0, skipped = 0;
+        using var totals = new MetricTotals(_device);
+        using var watch = new DivergenceWatch(Network, _config.Runtime.OnNonFinite, _device);
+        var progress = new ProgressReader(totals, batches);
+        int index = 0;
         foreach (var batch in Data.Train.Epoch(epoch))
         {
             StepMetrics step;
@@ -152,31 +146,48 @@ public sealed class Trainer
             {
                 batch.AttachTo(scope);
                 // a skipped step must not leave its forward pass's BN statistics behind
-                var buffers = _config.Runtime.OnNonFinite == NonFiniteAction.Skip ? Network.buffers().Select(b => b.clone()).ToList() : null;
-                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, guard: true);
-                if (step.NonFinite is not null && buffers is not null) Restore(buffers);
+                var buffers = watch.Skips ? Network.buffers().Select(b => b.clone()).ToList() : null;
+                int current = index;
+                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals,
+                    result => watch.Accept(result, current));
+                if (step.Skipped && buffers is not null) Restore(buffers);
             }
-            index++;
-            if (step.NonFinite is not null)
-            {
-                OnNonFinite(step, epoch, index, ref skipped);
-                state = state with { SkippedSteps = state.SkippedSteps + 1 };
-                if (index >= batches) break;
-                continue;
-            }
-            lossSum += step.Loss * step.Samples;
-            correct += step.Correct;
-            seen += step.Samples;
-            foreach (var (layer, rate) in step.FiringRates) rates[layer] = rates.GetValueOrDefault(layer) + rate;
             state = state with { GlobalStep = state.GlobalStep + 1 };
-            _observer.BatchFinished(epoch, index, batches, lossSum / seen, 100 * correct / seen, seen / clock.Elapsed.TotalSeconds);
+            index++;
+            if (progress.Due(index) is { } seen)
+            {
+                watch.ThrowIfDiverged(epoch);
+                _observer.BatchFinished(epoch, index, batches, seen.MeanLoss, seen.Top1, seen.Samples / clock.Elapsed.TotalSeconds);
+            }
             if (index >= batches) break;
         }
-        var train = _collective.Sum([lossSum, correct, seen]);
+        watch.ThrowIfDiverged(epoch);
+        int skipped = watch.Skipped;
+        state = state with { SkippedSteps = state.SkippedSteps + skipped };
+        var local = totals.Read();
+        var train = _collective.Sum([local.LossSum, local.Correct, local.Samples]);
+        var rates = local.FiringRateSums;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index - skipped, 1)), skipped);
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)), skipped);
+    }
+
+    /// <summary>
+    /// When to copy the running totals to the host for the progress display: at most once per
+    /// <see cref="Interval"/> and after the last batch. Every read waits for the device; the batches in between do not.
+    /// </summary>
+    sealed class ProgressReader(MetricTotals totals, int batches)
+    {
+        public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+        readonly Stopwatch _sinceRead = Stopwatch.StartNew();
+
+        public MetricSnapshot? Due(int batch)
+        {
+            if (batch < batches && _sinceRead.Elapsed < Interval) return null;
+            _sinceRead.Restart();
+            return totals.Read();
+        }
     }
 }
