@@ -37,6 +37,7 @@ public sealed class Trainer
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
     {
         _config = config.Validated();
+        if (device.type == DeviceType.CPU) ActivationMemory.Check(spec, _config, ActivationMemory.AvailableBytes());
         _collective = collective;
         _observer = observer;
         _device = device;

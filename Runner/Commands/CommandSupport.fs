@@ -6,10 +6,9 @@ open SnnDsl.Dsl
 open SnnDsl.Dsl.Diagnostics
 open SnnDsl.Runner.Cli
 
-/// Writes every diagnostic (headline, source line, carets) to the writer.
+/// Writes the diagnostics (headline, source line, carets) to the writer: the first 20, then how many more there are.
 let printDiagnostics (err: TextWriter) (diagnostics: Diagnostic seq) =
-    for d in diagnostics do
-        err.Write(DiagnosticRenderer.Render d)
+    err.Write(DiagnosticRenderer.RenderCapped(Seq.toArray diagnostics))
 
 /// The bytes of a file, or the user error saying why it cannot be read.
 let tryReadFile (path: string) : Result<byte[], string> =

@@ -104,4 +104,25 @@ let tests =
             Expect.equal (SettingNames.RateScale.Parse "1/t") SnnDsl.Core.Estimators.RateScaling.InverseT "alias"
             Expect.equal (SettingNames.RateScale.NameOf SnnDsl.Core.Estimators.RateScaling.InverseT) "1/T" "written name"
         }
+        test "activation memory is estimated before the first step; a run that cannot fit is refused naming T and the batch" {
+            let spec = (SnnDsl.Dsl.Compiler.Compile(File.ReadAllText(dataPath "runs/v1-mnist-tiny/network.snn"), "tiny.snn")).Network |> nonNull
+            let bptt4 = ActivationMemory.EstimateBytes(spec, EstimatorKind.BpttM, 4, 8)
+            Expect.equal (ActivationMemory.EstimateBytes(spec, EstimatorKind.BpttM, 8, 8)) (2L * bptt4) "BPTT grows with T"
+            Expect.isLessThan (ActivationMemory.EstimateBytes(spec, EstimatorKind.RateS, 8, 8)) bptt4 "rate-BP keeps one step"
+            let config = TrainingConfig(Estimator = EstimatorSettings(Kind = EstimatorKind.BpttM, TimeSteps = 4096), Data = DataSettings(BatchSize = 1000000))
+            let message = configError (fun () -> ActivationMemory.Check(spec, config, System.Nullable 1_000_000_000L))
+            Expect.stringContains message "T = 4096 with batch size 1000000: bptt-m needs at least" "names T, batch, estimator"
+            Expect.stringContains message "use a smaller --batch-size or -T" "says what to do"
+            ActivationMemory.Check(spec, TrainingConfig(), System.Nullable 1_000_000_000L)
+        }
+        test "a libtorch allocation failure is a user error naming the size and suggesting a smaller batch or T" {
+            let e = System.Runtime.InteropServices.ExternalException("[enforce fail at alloc_cpu.cpp:117] data. DefaultCPUAllocator: not enough memory: you tried to allocate 53687091200 bytes.")
+            match UserErrors.describe e with
+            | Some message ->
+                Expect.stringContains message "out of memory allocating a tensor of 50.0 GB" "size"
+                Expect.stringContains message "smaller --batch-size or -T" "advice"
+            | None -> failtest "not recognised as a user error"
+            Expect.isNone (UserErrors.describe (System.InvalidOperationException "bug")) "a bug stays a bug"
+            Expect.isSome (UserErrors.describe (System.UnauthorizedAccessException "Access to the path '/data' is denied.")) "permissions"
+        }
     ]
