@@ -3,7 +3,7 @@ namespace SnnDsl.Core.Training;
 
 public static class LearningRateSchedule
 {
-    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) of <paramref name="epochs"/>.</summary>
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) of the config's epochs.</summary>
     public static double At(int epoch, TrainingConfig config)
     {
         double baseLr = config.Optimizer.LearningRate;

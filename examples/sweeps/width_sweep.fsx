@@ -9,12 +9,13 @@
 #r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Dsl.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Core.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/Argu.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Authoring.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/snn.dll"
 
 open System
 open System.IO
 open SnnDsl.Core.Training
-open SnnDsl.Runner.Authoring.Snn
+open SnnDsl.Authoring.Snn
 open SnnDsl.Runner.Commands
 
 SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
