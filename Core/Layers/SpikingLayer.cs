@@ -51,7 +51,7 @@ public abstract class StatelessLayer(string name, string path) : SpikingLayer(na
     public abstract Tensor Apply(Tensor x);
 
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx) => Apply(x);
-    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => Apply(x);
+    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => ctx.Online is { } online ? online.Apply(this, x) : Apply(x);
     public sealed override Tensor Rate(Tensor x, PassContext ctx) => Apply(x);
 }
 

@@ -44,7 +44,7 @@ public sealed class Trainer
         Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
         Estimator = GradientEstimator.Create(config.EstimatorKind,
             new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
-                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null));
+                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: config.SlttK, Seed: config.Seed));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
