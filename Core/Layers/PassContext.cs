@@ -41,6 +41,9 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// </summary>
     public OnlinePass? Online { get; init; }
 
+    /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
+    public Benchmarks.OperationCounter? Operations { get; init; }
+
     /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
     public int Step { get; set; }
 

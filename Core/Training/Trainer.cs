@@ -128,6 +128,7 @@ public sealed class Trainer
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)),
+            test.Operations);
     }
 }

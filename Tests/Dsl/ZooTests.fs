@@ -16,10 +16,11 @@ let references =
       "vggsnn_dvs", 9_271_498L
       "sew_resnet34", 21_797_672L
       "preact_resnet34", 21_797_672L
-      "fashion_cnn", 50_282L ]
+      "fashion_cnn", 50_282L
+      "resnet_fashion", 77_754L ]
 
 let outputs =
-    [ "resnet18", [ 10L ]; "vggsnn_dvs", [ 10L ]; "sew_resnet34", [ 1000L ]; "fashion_cnn", [ 10L ] ]
+    [ "resnet18", [ 10L ]; "vggsnn_dvs", [ 10L ]; "sew_resnet34", [ 1000L ]; "fashion_cnn", [ 10L ]; "resnet_fashion", [ 10L ] ]
 
 let lastIsLinear (network: NetworkSpec) =
     let rec last (layer: LayerSpec) =
