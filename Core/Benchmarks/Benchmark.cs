@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Runtime;
 using SnnDsl.Core.Surrogates;
 using SnnDsl.Core.Training;
 using SnnDsl.Dsl.Model;
@@ -86,7 +87,7 @@ public static class Benchmark
             var network = NetworkBuilder.Build(spec, s.Seed, device);
             prepare?.Invoke(network);
             var optimizer = ParameterGroups.Sgd(network, lr: 0.01, momentum: 0.9, weightDecay: 5e-4);
-            var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm));
+            var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm, SynchronisedTiming: true));
             var subject = new Subject(v, network, optimizer, estimator);
             ResidentMemory.ResetPeak();
             long rssBefore = ResidentMemory.Current();
@@ -116,12 +117,13 @@ public static class Benchmark
     static Sample Iterate(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, Tensor input, Tensor labels)
     {
         using var scope = NewDisposeScope();
+        Devices.Synchronise(input.device);
         long start = Stopwatch.GetTimestamp();
         optimizer.zero_grad();
         var result = estimator.Backward(network, SpikeInput.Static(input), labels);
         long beforeStep = Stopwatch.GetTimestamp();
         optimizer.step();
-        Synchronise(input.device);
+        Devices.Synchronise(input.device); // the phase clocks inside the estimator synchronise too (SynchronisedTiming)
         long end = Stopwatch.GetTimestamp();
         return new Sample(Stopwatch.GetElapsedTime(start, end).TotalMilliseconds, result.Times, Stopwatch.GetElapsedTime(beforeStep, end).TotalMilliseconds);
     }
@@ -149,11 +151,6 @@ public static class Benchmark
         }
         finally { estimator.Probe = null; }
         return (held, peak, deviceBytes);
-    }
-
-    static void Synchronise(Device device)
-    {
-        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
     }
 
     static BenchMeasurement Summarise(BenchVariant variant, int steps, BenchSettings s, List<Sample> samples, (long Held, long Peak, long Device) memory, long rssPeak)

@@ -43,7 +43,7 @@ public static class GradientComparison
         var output = result.Output.cpu().clone().MoveToOuterDisposeScope();
         Restore(network, saved);
         network.zero_grad();
-        return new GradientRun(kind, result.Loss, output, gradients);
+        return new GradientRun(kind, result.ReadLoss(), output, gradients);
     }
 
     static void Restore(SpikingNetwork network, Dictionary<string, Tensor> saved)

@@ -2,6 +2,7 @@
 using System.Diagnostics;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Runtime;
 using SnnDsl.Core.Surrogates;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -39,6 +40,10 @@ public enum EstimatorKind
 /// custom autograd function 5876 ms median (min 2482), 452 MB (its backward is a managed callback per LIF layer and step).</param>
 /// <param name="LabelSmoothing">Cross-entropy label smoothing.</param>
 /// <param name="BatchNormSync">Data-parallel SyncBN: the reducer of BatchNorm statistics over ranks; null: per-rank statistics.</param>
+/// <param name="SynchronisedTiming">
+/// Wait for the device before reading each phase clock, so that phase times on a GPU (whose kernels run
+/// asynchronously) measure the work of the phase and not only its launch. Benchmarks set it; training leaves it off,
+/// as every synchronisation stalls the host.</param>
 /// <param name="SlttK">SLTT-K: steps back-propagated per iteration; 0 = ⌊T/2⌋ (at least 1). Capped at T.</param>
 /// <param name="Seed">SLTT-K: the seed of the draw of steps (one draw per iteration, reproducible).</param>
 public sealed record EstimatorOptions(
@@ -47,6 +52,7 @@ public sealed record EstimatorOptions(
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
     double LabelSmoothing = 0.0,
     IBatchNormSync? BatchNormSync = null,
+    bool SynchronisedTiming = false,
     int SlttK = 0,
     long Seed = 0)
 {
@@ -62,8 +68,18 @@ public enum RateScaling
     None,
 }
 
-/// <summary>What one forward+backward produced. Output is the mean over time of the read-out, detached.</summary>
-public sealed record GradientResult(double Loss, Tensor Output, IReadOnlyDictionary<string, double> FiringRates, PhaseTimes Times);
+/// <summary>
+/// What one forward+backward produced, as tensors on the network's device (nothing here has waited for the device):
+/// the loss (0-d, detached), the mean over time of the read-out [B, K] (detached), and each neuron layer's mean firing
+/// rate (0-d). <see cref="ReadLoss"/> and <see cref="ReadFiringRates"/> copy them to the host, a synchronisation on a GPU.
+/// </summary>
+public sealed record GradientResult(Tensor Loss, Tensor Output, IReadOnlyDictionary<string, Tensor> FiringRates, PhaseTimes Times)
+{
+    public double ReadLoss() => Loss.to(float64).item<double>();
+
+    public IReadOnlyDictionary<string, double> ReadFiringRates() =>
+        FiringRates.ToDictionary(kv => kv.Key, kv => kv.Value.to(float64).item<double>());
+}
 
 /// <summary>Points of an iteration where a <see cref="GradientEstimator.Probe"/> is called.</summary>
 public enum EstimatorPhase
@@ -114,8 +130,17 @@ public abstract class GradientEstimator(EstimatorOptions options)
     protected Tensor Loss(Tensor output, Tensor labels) =>
         F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);
 
-    protected static double Elapsed(ref long since)
+    /// <summary>The phase clock's start, after the device has finished earlier work when timing is synchronised.</summary>
+    protected long StartClock(Device device)
     {
+        if (Options.SynchronisedTiming) Devices.Synchronise(device);
+        return Stopwatch.GetTimestamp();
+    }
+
+    /// <summary>Milliseconds since <paramref name="since"/> (then reset to now), after waiting for <paramref name="device"/> when timing is synchronised.</summary>
+    protected double Elapsed(ref long since, Device device)
+    {
+        if (Options.SynchronisedTiming) Devices.Synchronise(device);
         long now = Stopwatch.GetTimestamp();
         double ms = Stopwatch.GetElapsedTime(since, now).TotalMilliseconds;
         since = now;
@@ -131,16 +156,16 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
         network.train();
-        long clock = Stopwatch.GetTimestamp();
+        long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: false);
         var (output, _) = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         var loss = Loss(output, labels);
-        double forward = Elapsed(ref clock);
+        double forward = Elapsed(ref clock, input.Data.device);
         Probe?.Invoke(EstimatorPhase.ForwardDone, []);
         Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         loss.backward();
-        double backward = Elapsed(ref clock);
-        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
+        double backward = Elapsed(ref clock, input.Data.device);
+        return new GradientResult(loss.detach(), output.detach(), ctx.FiringRates(), new PhaseTimes(forward, 0, backward));
     }
 }
 
@@ -155,20 +180,19 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
 
     public override GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels)
     {
-        if (Options.TimeSteps == 1) return new BpttEstimator(Options, multiStep) { Probe = Probe }.Backward(network, input, labels);
         network.train();
-        long clock = Stopwatch.GetTimestamp();
+        long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: true);
         SpikePass(network, input, ctx);
-        double spikePass = Elapsed(ref clock);
+        double spikePass = Elapsed(ref clock, input.Data.device);
         var output = network.Rate(input, ctx);
         var loss = Loss(output, labels);
-        double ratePass = Elapsed(ref clock);
+        double ratePass = Elapsed(ref clock, input.Data.device);
         double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
         Probe?.Invoke(EstimatorPhase.BeforeBackward, []);
         (scale == 1.0 ? loss : loss * scale).backward();
-        double backward = Elapsed(ref clock);
-        return new GradientResult(loss.item<float>(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
+        double backward = Elapsed(ref clock, input.Data.device);
+        return new GradientResult(loss.detach(), output.detach(), ctx.FiringRates(), new PhaseTimes(spikePass, ratePass, backward));
     }
 
     /// <summary>

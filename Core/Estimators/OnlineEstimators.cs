@@ -1,5 +1,4 @@
 // OTTT and SLTT / SLTT-K: single-step passes back-propagated step by step, with per-step losses (docs/online-methods.md).
-using System.Diagnostics;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using TorchSharp;
@@ -53,7 +52,7 @@ public sealed class OnlineEstimator : GradientEstimator
         var run = new Totals(1.0 / learned.Count);
         for (int t = 0; t < ctx.TimeSteps; t++) ScopedStep(network, input, labels, ctx, t, learned.Contains(t), run);
         var output = run.OutputSum!.div_(ctx.TimeSteps);
-        double loss = run.LossSum!.item<float>() / ctx.TimeSteps;
+        var loss = run.LossSum!.div_(ctx.TimeSteps);
         return new GradientResult(loss, output, ctx.FiringRates(), new PhaseTimes(run.ForwardMs, 0, run.BackwardMs));
     }
 
@@ -97,24 +96,26 @@ public sealed class OnlineEstimator : GradientEstimator
 
     (Tensor Output, Tensor Loss) LearnedStep(SpikingNetwork network, SpikeInput input, Tensor labels, PassContext ctx, int t, Totals run, DisposeScope step)
     {
-        long clock = Stopwatch.GetTimestamp();
+        var device = input.Data.device;
+        long clock = StartClock(device);
         var output = network.Step(input, ctx, t);
         var loss = Loss(output, labels);
-        run.ForwardMs += Elapsed(ref clock);
+        run.ForwardMs += Elapsed(ref clock, device);
         Probe?.Invoke(EstimatorPhase.ForwardDone, [step]);
         Probe?.Invoke(EstimatorPhase.BeforeBackward, [step]);
         (run.Weight == 1.0 ? loss : loss * run.Weight).backward();
-        run.BackwardMs += Elapsed(ref clock);
+        run.BackwardMs += Elapsed(ref clock, device);
         return (output.detach(), loss.detach());
     }
 
     (Tensor Output, Tensor Loss) ForwardStep(SpikingNetwork network, SpikeInput input, Tensor labels, PassContext ctx, int t, Totals run)
     {
-        long clock = Stopwatch.GetTimestamp();
+        var device = input.Data.device;
+        long clock = StartClock(device);
         using var _ = no_grad();
         var output = network.Step(input, ctx, t);
         var loss = Loss(output, labels);
-        run.ForwardMs += Elapsed(ref clock);
+        run.ForwardMs += Elapsed(ref clock, device);
         return (output, loss);
     }
 }

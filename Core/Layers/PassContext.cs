@@ -80,7 +80,10 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
         _firingRates[path] = _firingRates.TryGetValue(path, out var acc) ? (acc.Sum + rate, acc.Count + 1) : (rate, 1);
     }
 
-    /// <summary>Mean firing rate per neuron layer over the batch and all time steps of this pass, in execution order.</summary>
-    public IReadOnlyDictionary<string, double> FiringRates() =>
-        _firingRates.ToDictionary(kv => kv.Key, kv => kv.Value.Sum.item<float>() / (double)kv.Value.Count);
+    /// <summary>
+    /// Mean firing rate per neuron layer over the batch and all time steps of this pass, in execution order, as 0-d
+    /// tensors on the network's device: reading them is left to the caller, so a pass never waits for the device.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> FiringRates() =>
+        _firingRates.ToDictionary(kv => kv.Key, kv => kv.Value.Count == 1 ? kv.Value.Sum.alias() : kv.Value.Sum / kv.Value.Count);
 }

@@ -24,6 +24,12 @@ public static class Devices
         throw new ConfigException($"unknown device '{name}'; expected cpu, cuda or cuda:<index>");
     }
 
+    /// <summary>Waits until every kernel queued on <paramref name="device"/> has finished (a no-op on the CPU, whose work is synchronous).</summary>
+    public static void Synchronise(torch.Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
+    }
+
     static int ParseIndex(string name, string digits) =>
         int.TryParse(digits, out var index) && index >= 0 ? index
             : throw new ConfigException($"device '{name}': expected cuda:<index> with a non-negative number");

@@ -19,7 +19,9 @@ public static class Evaluator
         ICollective collective, int limitBatches = 0)
     {
         network.eval();
-        double lossSum = 0, top1 = 0, top5 = 0, samples = 0;
+        // [loss sum, top-1, top-5] on the network's device: the loop never waits for the device, one read at the end
+        Tensor? sums = null;
+        double samples = 0;
         int done = 0;
         using var counter = new OperationCounter();
         foreach (var batch in loader.Epoch(0))
@@ -31,14 +33,18 @@ public static class Evaluator
                 var input = TrainingData.ToSpikeInput(batch.Inputs, sequenceInput);
                 var (output, _) = network.MultiStep(input, new PassContext(timeSteps, record: false) { Operations = counter });
                 var (c1, c5) = Accuracy.Correct(output, batch.Labels);
-                lossSum += F.cross_entropy(output, batch.Labels, reduction: nn.Reduction.Sum).item<float>();
-                top1 += c1;
-                top5 += c5;
+                var loss = F.cross_entropy(output, batch.Labels, reduction: nn.Reduction.Sum);
+                var batchSums = stack([loss.to(float64), c1.to(float64), c5.to(float64)]);
+                if (sums is null) sums = batchSums.DetachFromDisposeScope();
+                else sums.add_(batchSums);
                 samples += batch.Labels.shape[0];
             }
             counter.EndPass();
             if (limitBatches > 0 && ++done >= limitBatches) break;
         }
+        var host = sums is null ? new double[3] : sums.cpu().data<double>().ToArray();
+        sums?.Dispose();
+        double lossSum = host[0], top1 = host[1], top5 = host[2];
         var total = collective.Sum([lossSum, top1, top5, samples]);
         network.train();
         double n = Math.Max(total[3], 1);

@@ -30,12 +30,14 @@ public sealed class Trainer
     readonly TrainingConfig _config;
     readonly ICollective _collective;
     readonly ITrainingObserver _observer;
+    readonly Device _device;
 
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
     {
         _config = config.Validated();
         _collective = collective;
         _observer = observer;
+        _device = device;
         if (config.Threads > 0) set_num_threads(config.Threads);
         manual_seed(config.Seed);
         Network = NetworkBuilder.Build(spec, config.Seed, device);
@@ -103,8 +105,8 @@ public sealed class Trainer
         batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
         _observer.EpochStarted(epoch, _config.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
-        double lossSum = 0, correct = 0, seen = 0;
-        var rates = new Dictionary<string, double>();
+        using var totals = new MetricTotals(_device);
+        var progress = new ProgressReader(totals, batches);
         int index = 0;
         foreach (var batch in Data.Train.Epoch(epoch))
         {
@@ -112,23 +114,39 @@ public sealed class Trainer
             using (var scope = NewDisposeScope())
             {
                 batch.AttachTo(scope);
-                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective);
+                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals);
             }
-            lossSum += step.Loss * step.Samples;
-            correct += step.Correct;
-            seen += step.Samples;
-            foreach (var (layer, rate) in step.FiringRates) rates[layer] = rates.GetValueOrDefault(layer) + rate;
             state = state with { GlobalStep = state.GlobalStep + 1 };
             index++;
-            _observer.BatchFinished(epoch, index, batches, lossSum / seen, 100 * correct / seen, seen / clock.Elapsed.TotalSeconds);
+            if (progress.Due(index) is { } seen)
+                _observer.BatchFinished(epoch, index, batches, seen.MeanLoss, seen.Top1, seen.Samples / clock.Elapsed.TotalSeconds);
             if (index >= batches) break;
         }
-        var train = _collective.Sum([lossSum, correct, seen]);
+        var local = totals.Read();
+        var train = _collective.Sum([local.LossSum, local.Correct, local.Samples]);
+        var rates = local.FiringRateSums;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
             trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)),
             test.Operations);
+    }
+
+    /// <summary>
+    /// When to copy the running totals to the host for the progress display: at most once per
+    /// <see cref="Interval"/> and after the last batch. Every read waits for the device; the batches in between do not.
+    /// </summary>
+    sealed class ProgressReader(MetricTotals totals, int batches)
+    {
+        public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+        readonly Stopwatch _sinceRead = Stopwatch.StartNew();
+
+        public MetricSnapshot? Due(int batch)
+        {
+            if (batch < batches && _sinceRead.Elapsed < Interval) return null;
+            _sinceRead.Restart();
+            return totals.Read();
+        }
     }
 }

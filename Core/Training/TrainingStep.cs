@@ -6,17 +6,18 @@ using static TorchSharp.torch;
 
 namespace SnnDsl.Core.Training;
 
-/// <summary>The numbers an iteration leaves behind; no tensor survives it.</summary>
-public sealed record StepMetrics(double Loss, long Correct, long Correct5, long Samples, IReadOnlyDictionary<string, double> FiringRates, PhaseTimes Times, double OptimiserMs);
+/// <summary>What an iteration leaves behind on the host: its batch size and phase times. No tensor survives it.</summary>
+public sealed record StepMetrics(long Samples, PhaseTimes Times, double OptimiserMs);
 
 public static class TrainingStep
 {
     /// <summary>
     /// Runs one iteration in a dispose scope of its own: every tensor created here (activations, records, outputs) is
-    /// freed on return; only parameters, gradients and optimiser state persist.
+    /// freed on return; only parameters, gradients, optimiser state and <paramref name="totals"/> persist. The loss,
+    /// accuracy and firing rates are added to <paramref name="totals"/> on the device: the iteration never waits for it.
     /// </summary>
     public static StepMetrics Run(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, SpikeInput input, Tensor labels,
-        ICollective? collective = null)
+        ICollective? collective = null, MetricTotals? totals = null)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
@@ -25,22 +26,21 @@ public static class TrainingStep
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         optimizer.step();
         double optimiserMs = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var (top1, top5) = Accuracy.Correct(result.Output, labels);
-        return new StepMetrics(result.Loss, top1, top5, labels.shape[0], result.FiringRates, result.Times, optimiserMs);
+        totals?.Add(result, labels);
+        return new StepMetrics(labels.shape[0], result.Times, optimiserMs);
     }
 }
 
-/// <summary>Top-1 and top-5 correct counts of a batch of outputs [B, K] against labels [B].</summary>
+/// <summary>Top-1 and top-5 correct counts of a batch of outputs [B, K] against labels [B], as 0-d int64 tensors on their device.</summary>
 public static class Accuracy
 {
-    public static (long Top1, long Top5) Correct(Tensor output, Tensor labels)
+    public static (Tensor Top1, Tensor Top5) Correct(Tensor output, Tensor labels)
     {
-        using var scope = NewDisposeScope();
         int k = (int)Math.Min(5, output.shape[1]);
-        var top = output.topk(k, dim: 1).indexes;            // [B, k]
-        var hits = top.eq(labels.unsqueeze(1));               // [B, k]
-        long top1 = hits[.., 0].sum().item<long>();
-        long top5 = hits.any(dim: 1).sum().item<long>();
-        return (top1, top5);
+        using var top = output.topk(k, dim: 1).indexes;            // [B, k]
+        using var hits = top.eq(labels.unsqueeze(1));               // [B, k]
+        using var first = hits[.., 0];
+        using var any = hits.any(dim: 1);
+        return (first.sum(), any.sum());
     }
 }

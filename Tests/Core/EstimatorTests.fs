@@ -81,7 +81,7 @@ let tests =
                 test $"T = {steps}: equal loss values, classifier gradient = BPTT-M × 1/T" {
                     let bptt, gb = run (convBn paper) EstimatorKind.BpttM steps 21L id
                     let rate, gr = run (convBn paper) EstimatorKind.RateM steps 21L id
-                    Expect.floatClose { absolute = 1e-6; relative = 1e-6 } rate.Loss bptt.Loss "loss (check 2)"
+                    Expect.floatClose { absolute = 1e-6; relative = 1e-6 } (rate.ReadLoss()) (bptt.ReadLoss()) "loss (check 2)"
                     expectClose 1e-5 1e-6 rate.Output bptt.Output "mean output"
                     for name in [ "fc.weight"; "fc.bias" ] do
                         Expect.isGreaterThan (cosine gr.[name] gb.[name]) 0.999999 $"{name} cosine (check 1)"
@@ -102,7 +102,7 @@ let tests =
             for steps in [ 1; 3; 4 ] do
                 let m, gm = run (convNoBn paper) EstimatorKind.RateM steps 13L id
                 let s, gs = run (convNoBn paper) EstimatorKind.RateS steps 13L id
-                Expect.floatClose { absolute = 1e-6; relative = 1e-6 } s.Loss m.Loss "loss"
+                Expect.floatClose { absolute = 1e-6; relative = 1e-6 } (s.ReadLoss()) (m.ReadLoss()) "loss"
                 for KeyValue(name, g) in gm do expectClose 1e-5 1e-8 gs.[name] g $"T = {steps} {name}"
         }
         test "BPTT-S equals BPTT-M without BN (the same graph, unrolled differently)" {
@@ -117,8 +117,8 @@ let tests =
                     let bptt, _ = run spec EstimatorKind.BpttM 4 29L id
                     let rate, gr = run spec EstimatorKind.RateM 4 29L id
                     let rateS, _ = run spec EstimatorKind.RateS 4 29L id
-                    Expect.floatClose { absolute = 1e-5; relative = 1e-5 } rate.Loss bptt.Loss "rate-M loss = BPTT-M loss"
-                    Expect.isTrue (System.Double.IsFinite rateS.Loss) "rate-S runs"
+                    Expect.floatClose { absolute = 1e-5; relative = 1e-5 } (rate.ReadLoss()) (bptt.ReadLoss()) "rate-M loss = BPTT-M loss"
+                    Expect.isTrue (System.Double.IsFinite (rateS.ReadLoss())) "rate-S runs"
                     for KeyValue(name, g) in gr do
                         Expect.isTrue (g.isfinite().all().item<bool>()) $"{name} finite"
                     Expect.isGreaterThan (gr.["stem.weight"].abs().sum().item<float32>()) 0f "gradient reaches the stem"

@@ -35,7 +35,7 @@ let private checkMode (steps: int) (kind: EstimatorKind) (prefix: string) =
     let input = SpikeInput.Static(golden.["input"])
     let estimator = GradientEstimator.Create(kind, EstimatorOptions(steps))
     let result = estimator.Backward(network, input, golden.["labels"])
-    Expect.floatClose { absolute = 1e-5; relative = 1e-5 } result.Loss (golden.[prefix + "/loss"].item<float>()) $"{prefix} loss"
+    Expect.floatClose { absolute = 1e-5; relative = 1e-5 } (result.ReadLoss()) (golden.[prefix + "/loss"].item<float>()) $"{prefix} loss"
     expectClose 1e-5 1e-5 result.Output golden.[prefix + "/output"] $"{prefix} output"
     for struct (name, p) in network.named_parameters() do
         let expected = golden.[$"{prefix}/grad/{name}"]

@@ -7,7 +7,7 @@
 // evaluated on round(40·s) test batches of 64 (at least 5); s = 1 is the full comparison, sized for about 90 minutes
 // on 2 uncontended cores. Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
 // rate-m and bptt-m; each for every network and seed, seed-major, so that a cut-short run has every point of its first
-// seeds. Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
+// seeds (`snn bench` runs after the first seed). Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
 // is taken with `snn grad` at initialisation and on the trained weights (32 test images). `snn bench` measures the
 // memory held for backward and the time per iteration of every (estimator, T) once per network (batch 64).
 // Output: <out>/results.csv (one row per training point, appended as they finish), bench-*/bench.csv, and
@@ -27,6 +27,9 @@ type SweepArgs =
     | Networks of names: string
     | Threads of count: int
     | Out of dir: string
+    | Steps_Networks of names: string
+    | Bench_Batch of size: int
+    | Bench_Iterations of count: int
     | Report_Only
     interface IArgParserTemplate with
         member this.Usage =
@@ -36,6 +39,9 @@ type SweepArgs =
             | Networks _ -> "comma-separated networks of examples/networks (default fashion_cnn,resnet_fashion)."
             | Threads _ -> "libtorch threads per process (default 2)."
             | Out _ -> "output folder (default runs/comparison-<time>); an existing one is continued, its finished points kept."
+            | Steps_Networks _ -> "networks that also get the T = 2 and 6 points of rate-m and bptt-m (default: every network)."
+            | Bench_Batch _ -> "batch size of the snn bench runs (default 64)."
+            | Bench_Iterations _ -> "timed iterations per snn bench configuration (default 3)."
             | Report_Only -> "only rewrite results.md from the points in --out."
 
 let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
@@ -45,13 +51,17 @@ let seeds = args.GetResult(Seeds, 3)
 let networks = args.GetResult(Networks, "fashion_cnn,resnet_fashion").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
 let threads = args.GetResult(Threads, 2)
 let outDir = args.GetResult(Out, Path.Combine(root, "runs", "comparison-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")))
+let stepsNetworks = args.GetResult(Steps_Networks, String.concat "," networks).Split(',', StringSplitOptions.RemoveEmptyEntries) |> Set.ofArray
+let benchBatch = args.GetResult(Bench_Batch, 64)
+let benchIterations = args.GetResult(Bench_Iterations, 3)
 let batchSize = 64
 let trainBatches = max 1 (int (round (100.0 * scale)))
 let testBatches = max 5 (int (round (40.0 * scale)))
 Directory.CreateDirectory outDir |> ignore
 
 /// (estimator, T) points of one network.
-let points = [ for e in [ "bptt-m"; "bptt-s"; "rate-m"; "rate-s"; "ottt"; "sltt"; "sltt-k" ] -> e, 4 ] @ [ for t in [ 2; 6 ] do for e in [ "rate-m"; "bptt-m" ] -> e, t ]
+let allPoints = [ for e in [ "bptt-m"; "bptt-s"; "rate-m"; "rate-s"; "ottt"; "sltt"; "sltt-k" ] -> e, 4 ] @ [ for t in [ 2; 6 ] do for e in [ "rate-m"; "bptt-m" ] -> e, t ]
+let pointsOf network = allPoints |> List.filter (fun (_, t) -> t = 4 || stepsNetworks.Contains network)
 let invariant (x: float) = x.ToString("R", CultureInfo.InvariantCulture)
 let networkFile name = Path.Combine(root, "examples", "networks", name + ".snn")
 
@@ -102,12 +112,12 @@ let train network (estimator: string, t: int) seed =
 
 /// One `snn bench` per network and T over that T's estimators: held-for-backward memory and time per iteration.
 let bench network =
-    for t, estimators in points |> List.groupBy snd |> List.map (fun (t, ps) -> t, ps |> List.map fst) do
+    for t, estimators in pointsOf network |> List.groupBy snd |> List.map (fun (t, ps) -> t, ps |> List.map fst) do
         let dir = Path.Combine(outDir, $"bench-{network}-T{t}")
         if not (File.Exists(Path.Combine(dir, "bench.csv"))) then
             if Directory.Exists dir then Directory.Delete(dir, true)
-            snn [ "bench"; networkFile network; "--estimators"; String.concat "," estimators; "--steps"; string t; "--batch"; string batchSize
-                  "--iterations"; "3"; "--threads"; string threads; "--out"; dir ] |> ignore
+            snn [ "bench"; networkFile network; "--estimators"; String.concat "," estimators; "--steps"; string t; "--batch"; string benchBatch
+                  "--iterations"; string benchIterations; "--threads"; string threads; "--out"; dir ] |> ignore
 
 /// held MB and median ms per (network, estimator, T) from the bench folders.
 let benchFigures () =
@@ -132,12 +142,12 @@ let report () =
     let bench = benchFigures ()
     let f (digits: int) (x: float) = if Double.IsNaN x then "-" else x.ToString("F" + string digits, CultureInfo.InvariantCulture)
     let lines =
-        [ yield $"scale {scale}: {trainBatches} training batches of {batchSize} per point, {testBatches} test batches of {batchSize}; seeds requested {seeds}"
+        [ yield $"scale {scale}: {trainBatches} training batches of {batchSize} per point, {testBatches} test batches of {batchSize}; seeds requested {seeds}; bench batch {benchBatch}, {benchIterations} timed iterations"
           yield ""
           yield "| network | estimator | T | seeds | test top-1 (%) | ms / iteration (train) | samples/s | bench ms / iteration | held for backward (MB) | peak RSS (MiB) | ACs / sample | MACs / sample | energy (uJ / sample) | cos init | cos end |"
           yield "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
           for network in networks do
-            for (e, t) in points do
+            for (e, t) in pointsOf network do
                 let mine = rows |> List.filter (fun c -> c[0] = network && c[1] = e && int c[2] = t)
                 if not mine.IsEmpty then
                     let col i = mine |> List.map (fun (c: string[]) -> float c[i])
@@ -150,15 +160,15 @@ let report () =
     lines
 
 if not (args.Contains Report_Only) then
-    for network in networks do bench network
     for seed in 0 .. seeds - 1 do
         for network in networks do
-            for point in points do
+            for point in pointsOf network do
                 let e, t = point
                 let already = finished () |> List.exists (fun c -> c[0] = network && c[1] = e && int c[2] = t && int c[3] = seed)
                 if not already then
                     printfn "%s  %s %s T=%d seed %d" (DateTime.Now.ToString "HH:mm:ss") network e t seed
                     train network point seed
                     report () |> ignore
+        if seed = 0 then for network in networks do bench network
 report () |> List.iter (printfn "%s")
 printfn "results in %s" outDir
