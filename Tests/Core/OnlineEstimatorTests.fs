@@ -204,6 +204,16 @@ let tests =
                  for struct (name, p) in network.named_parameters() do
                      Expect.isTrue ((gradOf name p).isfinite().all().item<bool>()) $"{kind} {name} finite"
         }
+        test "snn grad's comparison runs the online estimators next to BPTT-M" {
+            let x, y = batch ()
+            let network, _ = firingNetwork mlp
+            let runs = GradientComparison.Compute(network, [ EstimatorKind.BpttM; EstimatorKind.Ottt; EstimatorKind.Sltt; EstimatorKind.SlttK ],
+                                                  EstimatorOptions 4, SpikeInput.Static x, y) |> List.ofSeq
+            Expect.sequenceEqual [ for r in runs -> r.Estimator ] [ EstimatorKind.BpttM; EstimatorKind.Ottt; EstimatorKind.Sltt; EstimatorKind.SlttK ] "one run each"
+            let _, sltt = estimate mlp EstimatorKind.Sltt (EstimatorOptions 4) x y
+            let comparedSltt = runs.[2].Gradients |> Seq.map (fun kv -> kv.Key, kv.Value) |> dict
+            expectSame comparedSltt sltt "the comparison's SLTT gradients are the estimator's"
+        }
         test "estimator names and --sltt-k are checked with one sentence" {
             for name in [ "ottt"; "sltt"; "sltt-k" ] do
                 Expect.equal (TrainingConfig.NameOf(TrainingConfig.ParseEstimator name)) name name

@@ -6,8 +6,8 @@
 // --scale s sizes the run: each training point runs round(100·s) batches of 64 (one epoch's first batches) and is
 // evaluated on round(40·s) test batches of 64 (at least 5); s = 1 is the full comparison, sized for about 90 minutes
 // on 2 uncontended cores. Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
-// rate-m and bptt-m; each for every network and seed, seed-major, so that a cut-short run has every point of its first
-// seeds (`snn bench` runs after the first seed). Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
+// rate-m and bptt-m; each for every network and seed, seed-major (within a seed the T = 4 points of every network
+// come first, then `snn bench`, then T = 2 and 6), so that a cut-short run has the seven-way table of its first seeds. Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
 // is taken with `snn grad` at initialisation and on the trained weights (32 test images). `snn bench` measures the
 // memory held for backward and the time per iteration of every (estimator, T) once per network (batch 64).
 // Output: <out>/results.csv (one row per training point, appended as they finish), bench-*/bench.csv, and
@@ -74,14 +74,27 @@ let snn (argv: string list) =
     if proc.ExitCode <> 0 then failwithf "snn %s failed (exit %d):\n%s" (String.concat " " argv) proc.ExitCode output
     output
 
-/// The all-parameter cosine of `estimator` with bptt-m from `snn grad` (weights: None = seeded initialisation).
-let cosine network estimator t seed (weights: string option) =
+/// `snn grad` of `estimators` against bptt-m on 32 test images (weights: None = seeded initialisation): the
+/// all-parameter cosine of each.
+let cosines network (estimators: string list) t seed (weights: string option) =
     let argv =
         [ "grad"; networkFile network; "--batch-from"; "fashion-mnist"; "--batch"; "32"; "--steps"; string t
-          "--estimators"; estimator; "--seed"; string seed; "--out"; Path.Combine(outDir, "grads.safetensors") ]
+          "--estimators"; String.concat "," estimators; "--seed"; string seed; "--out"; Path.Combine(outDir, "grads.safetensors") ]
         @ (weights |> Option.map (fun w -> [ "--weights"; w ]) |> Option.defaultValue [])
-    let prefix = $"all-parameter cosine with bptt-m: {estimator} "
-    (snn argv).Split('\n') |> Array.find (fun l -> l.StartsWith prefix) |> fun l -> float (l.Substring(prefix.Length).Trim())
+    let prefix = "all-parameter cosine with bptt-m: "
+    [ for l in (snn argv).Split('\n') do
+        if l.StartsWith prefix then
+            let parts = l.Substring(prefix.Length).Trim().Split(' ')
+            yield parts[0], float parts[1] ] |> Map.ofList
+
+/// Cosines at initialisation (seed 0) of every estimator of a network's T, one `snn grad` per (network, T), cached in <out>.
+let initialCosine network estimator t =
+    let file = Path.Combine(outDir, $"cos-init-{network}-T{t}.txt")
+    if not (File.Exists file) then
+        let estimators = pointsOf network |> List.filter (fun (e, t') -> t' = t && e <> "bptt-m") |> List.map fst
+        let all = cosines network estimators t 0 None
+        File.WriteAllLines(file, [ for KeyValue(e, c) in all -> $"{e} {invariant c}" ])
+    File.ReadAllLines file |> Array.pick (fun l -> let p = l.Split ' ' in if p[0] = estimator then Some(float p[1]) else None)
 
 let resultsCsv = Path.Combine(outDir, "results.csv")
 let header = "network,estimator,T,seed,test_top1,ms_per_iteration,samples_per_s,peak_rss_mib,acs_per_sample,macs_per_sample,energy_uj_per_sample,cos_init,cos_end"
@@ -100,8 +113,8 @@ let train network (estimator: string, t: int) seed =
     let number (key: string) = summary.RootElement.GetProperty(key).GetDouble()
     let trained = Path.Combine(runDir, "checkpoints", "last", "model.safetensors")
     let measured = seed = 0 && estimator <> "bptt-m"
-    let cosInit = if measured then invariant (cosine network estimator t seed None) else ""
-    let cosEnd = if measured then invariant (cosine network estimator t seed (Some trained)) else ""
+    let cosInit = if measured then invariant (initialCosine network estimator t) else ""
+    let cosEnd = if measured then invariant ((cosines network [ estimator ] t seed (Some trained))[estimator]) else ""
     let row =
         [ network; estimator; string t; string seed; invariant (number "final_test_top1")
           invariant (1000.0 * number "mean_train_seconds" / float trainBatches); invariant (number "mean_samples_per_second")
@@ -160,15 +173,17 @@ let report () =
     lines
 
 if not (args.Contains Report_Only) then
+    let run seed network point =
+        let e, t = point
+        let already = finished () |> List.exists (fun c -> c[0] = network && c[1] = e && int c[2] = t && int c[3] = seed)
+        if not already then
+            printfn "%s  %s %s T=%d seed %d" (DateTime.Now.ToString "HH:mm:ss") network e t seed
+            train network point seed
+            report () |> ignore
     for seed in 0 .. seeds - 1 do
-        for network in networks do
-            for point in pointsOf network do
-                let e, t = point
-                let already = finished () |> List.exists (fun c -> c[0] = network && c[1] = e && int c[2] = t && int c[3] = seed)
-                if not already then
-                    printfn "%s  %s %s T=%d seed %d" (DateTime.Now.ToString "HH:mm:ss") network e t seed
-                    train network point seed
-                    report () |> ignore
+        // the seven-way T = 4 comparison of every network first, then the T = 2 and 6 points
+        for network in networks do for point in pointsOf network |> List.filter (fun (_, t) -> t = 4) do run seed network point
         if seed = 0 then for network in networks do bench network
+        for network in networks do for point in pointsOf network |> List.filter (fun (_, t) -> t <> 4) do run seed network point
 report () |> List.iter (printfn "%s")
 printfn "results in %s" outDir
