@@ -112,11 +112,12 @@ public static class GradientComparison
     }
 }
 
-/// <summary>Command-line names of the estimators: bptt-m, bptt-s, rate-m, rate-s.</summary>
+/// <summary>Command-line names of the estimators: bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k.</summary>
 public static class EstimatorNames
 {
     public static readonly IReadOnlyList<(string Name, EstimatorKind Kind)> All =
-        [("bptt-m", EstimatorKind.BpttM), ("bptt-s", EstimatorKind.BpttS), ("rate-m", EstimatorKind.RateM), ("rate-s", EstimatorKind.RateS)];
+        [("bptt-m", EstimatorKind.BpttM), ("bptt-s", EstimatorKind.BpttS), ("rate-m", EstimatorKind.RateM), ("rate-s", EstimatorKind.RateS),
+         ("ottt", EstimatorKind.Ottt), ("sltt", EstimatorKind.Sltt), ("sltt-k", EstimatorKind.SlttK)];
 
     public static string Of(EstimatorKind kind) => All.First(e => e.Kind == kind).Name;
 

@@ -6,10 +6,11 @@ using TorchSharp.Modules;
 
 namespace SnnDsl.Core.Training;
 
-/// <summary>One row of metrics per epoch.</summary>
+/// <summary>One row of metrics per epoch; Operations: the synaptic operations per test sample of that epoch's evaluation.</summary>
 public sealed record EpochMetrics(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1, double TestLoss, double TestTop1, double TestTop5,
-    double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates);
+    double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates,
+    Benchmarks.SynapticOperations? Operations = null);
 
 /// <summary>
 /// Owns the files of a run. A new run refuses an existing non-empty folder; a resumed run requires one with a
@@ -73,12 +74,18 @@ public sealed class RunDirectory
         File.AppendAllText(MetricsJsonLines, JsonSerializer.Serialize(m) + Environment.NewLine);
         var layers = m.FiringRates.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (!File.Exists(MetricsCsv))
-            File.WriteAllText(MetricsCsv, string.Join(",", ["epoch", "lr", "train_loss", "train_top1", "test_loss", "test_top1", "test_top5", "train_seconds", "eval_seconds", "samples_per_second", .. layers.Select(l => "rate:" + l)]) + Environment.NewLine);
+            File.WriteAllText(MetricsCsv, string.Join(",", ["epoch", "lr", "train_loss", "train_top1", "test_loss", "test_top1", "test_top5", "train_seconds", "eval_seconds", "samples_per_second", .. layers.Select(l => "rate:" + l), .. OperationColumns]) + Environment.NewLine);
         var values = new[] { m.LearningRate, m.TrainLoss, m.TrainTop1, m.TestLoss, m.TestTop1, m.TestTop5, m.TrainSeconds, m.EvalSeconds, m.SamplesPerSecond }
             .Concat(layers.Select(l => m.FiringRates[l]))
+            .Concat(OperationValues(m.Operations))
             .Select(v => v.ToString("R", CultureInfo.InvariantCulture));
         File.AppendAllText(MetricsCsv, string.Join(",", [m.Epoch.ToString(CultureInfo.InvariantCulture), .. values]) + Environment.NewLine);
     }
+
+    static readonly string[] OperationColumns = ["acs_per_sample", "macs_per_sample", "energy_uj_per_sample"];
+
+    static double[] OperationValues(Benchmarks.SynapticOperations? o) =>
+        o is null ? [double.NaN, double.NaN, double.NaN] : [o.AccumulatesPerSample, o.MultiplyAccumulatesPerSample, o.EnergyMicrojoules];
 
     void AppendTensorBoard(EpochMetrics m)
     {
@@ -106,6 +113,14 @@ public sealed class RunDirectory
             mean_eval_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.EvalSeconds) : 0,
             mean_samples_per_second = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.SamplesPerSecond) : 0,
             peak_resident_bytes = Benchmarks.ResidentMemory.Peak(),
+            acs_per_sample = last?.Operations?.AccumulatesPerSample,
+            macs_per_sample = last?.Operations?.MultiplyAccumulatesPerSample,
+            energy_uj_per_sample = last?.Operations?.EnergyMicrojoules,
+            synaptic_operations = last?.Operations?.Layers.Select(l => new
+            {
+                layer = l.Path, kind = l.Kind, input_rate = l.InputRate, operations_per_sample = l.OperationsPerSample,
+                energy_uj_per_sample = Benchmarks.SynapticOperations.LayerEnergyMicrojoules(l),
+            }),
         };
         File.WriteAllText(System.IO.Path.Combine(Path, "summary.json"), JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
     }

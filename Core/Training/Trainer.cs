@@ -46,7 +46,7 @@ public sealed class Trainer
         Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
         Estimator = GradientEstimator.Create(config.EstimatorKind,
             new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
-                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null));
+                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: config.SlttK, Seed: config.Seed));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
@@ -131,7 +131,8 @@ public sealed class Trainer
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)));
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)),
+            test.Operations);
     }
 
     /// <summary>

@@ -32,6 +32,9 @@ public sealed record TrainingConfig
     public double LabelSmoothing { get; init; }
     /// <summary>Rate-BP gradient factor: "1/T" (the reference's, default) or "none".</summary>
     public string RateGradientScale { get; init; } = "1/T";
+    /// <summary>SLTT-K: time steps back-propagated per iteration (seeded draw); 0 = ⌊T/2⌋, at least 1.</summary>
+    [JsonPropertyName("sltt-k")]
+    public int SlttK { get; init; }
     /// <summary>Augmentation switches (training split only).</summary>
     public int CropPadding { get; init; }
     public bool HorizontalFlip { get; init; }
@@ -83,7 +86,10 @@ public sealed record TrainingConfig
         "bptt-s" => EstimatorKind.BpttS,
         "rate-m" => EstimatorKind.RateM,
         "rate-s" => EstimatorKind.RateS,
-        _ => throw new ConfigException($"unknown estimator '{name}'; expected bptt-m, bptt-s, rate-m or rate-s"),
+        "ottt" => EstimatorKind.Ottt,
+        "sltt" => EstimatorKind.Sltt,
+        "sltt-k" => EstimatorKind.SlttK,
+        _ => throw new ConfigException($"unknown estimator '{name}'; expected bptt-m, bptt-s, rate-m, rate-s, ottt, sltt or sltt-k"),
     };
 
     public static string NameOf(EstimatorKind kind) => kind switch
@@ -92,6 +98,9 @@ public sealed record TrainingConfig
         EstimatorKind.BpttS => "bptt-s",
         EstimatorKind.RateM => "rate-m",
         EstimatorKind.RateS => "rate-s",
+        EstimatorKind.Ottt => "ottt",
+        EstimatorKind.Sltt => "sltt",
+        EstimatorKind.SlttK => "sltt-k",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -108,6 +117,7 @@ public sealed record TrainingConfig
         _ = EstimatorKind;
         _ = Scaling;
         Require(TimeSteps >= 1, "time steps must be at least 1");
+        Require(SlttK >= 0 && SlttK <= TimeSteps, $"--sltt-k {SlttK} must be between 1 and T = {TimeSteps} (0 = T/2)");
         Require(Epochs >= 1, "epochs must be at least 1");
         Require(BatchSize >= 1, "batch size must be at least 1");
         Require(LearningRate > 0, "learning rate must be positive");

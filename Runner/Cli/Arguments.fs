@@ -56,6 +56,7 @@ type TrainArgs =
     | Warmup of epochs: int
     | Label_Smoothing of value: float
     | Rate_Scale of scale: string
+    | Sltt_K of steps: int
     | Crop of padding: int
     | Flip
     | Auto_Augment
@@ -91,7 +92,7 @@ type TrainArgs =
             | Set _ -> "override a network parameter, as name=value (repeatable)."
             | Dataset _ -> "fashion-mnist (default), mnist, cifar10, cifar100, cifar10-dvs or imagenet."
             | Data _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist); cifar10-dvs: the class folders of .aedat recordings; imagenet: the folder holding train/ and val/."
-            | Estimator _ -> "gradient estimator: rate-m (default), rate-s, bptt-m or bptt-s."
+            | Estimator _ -> "gradient estimator: rate-m (default), rate-s, bptt-m, bptt-s, ottt, sltt or sltt-k."
             | Steps _ -> "time steps T (default 4)."
             | Epochs _ -> "epochs (default 3)."
             | Batch_Size _ -> "samples per batch per process (default 128)."
@@ -103,6 +104,7 @@ type TrainArgs =
             | Warmup _ -> "epochs of linear learning-rate warm-up (default 0)."
             | Label_Smoothing _ -> "cross-entropy label smoothing (default 0)."
             | Rate_Scale _ -> "rate-BP gradient factor: 1/T (default, as the reference) or none."
+            | Sltt_K _ -> "sltt-k: time steps back-propagated per iteration, drawn with the run's seed (default T/2, at least 1)."
             | Crop _ -> "random crop with this zero padding (CIFAR: 4)."
             | Flip -> "random horizontal flip."
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."
@@ -183,7 +185,7 @@ type BenchArgs =
             match this with
             | File _ -> "the network file (.snn) to benchmark."
             | Set _ -> "override a network parameter, as name=value (repeatable)."
-            | Estimators _ -> "comma-separated estimators: bptt-m,bptt-s,rate-m,rate-s (default: all four)."
+            | Estimators _ -> "comma-separated estimators: bptt-m,bptt-s,rate-m,rate-s,ottt,sltt,sltt-k (default: bptt-m,bptt-s,rate-m,rate-s)."
             | Steps _ -> "comma-separated numbers of time steps T (default 1,2,4,8)."
             | Batch _ -> "batch size (default 16)."
             | Warmup _ -> "untimed iterations per configuration before timing; the last one measures memory (default 1)."
@@ -224,7 +226,7 @@ type GradArgs =
             | Synthetic -> "use a seeded random batch of the network's input shape."
             | Batch _ -> "batch size for --batch-from and --synthetic (default 16)."
             | Steps _ -> "number of time steps T (default 4)."
-            | Estimators _ -> "comma-separated estimators to compare with bptt-m (default: all four)."
+            | Estimators _ -> "comma-separated estimators to compare with bptt-m: bptt-s,rate-m,rate-s,ottt,sltt,sltt-k (default: bptt-s,rate-m,rate-s)."
             | Out _ -> "safetensors file for losses, outputs and gradients (default grads.safetensors)."
             | Seed _ -> "seed of the initial weights and the synthetic batch (default 0)."
 

@@ -12,6 +12,17 @@ open SnnDsl.Core.Training
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
 
+/// The synaptic operations per test sample, per conv/linear layer and in total, with the 45 nm energy estimate.
+let printOperations (operations: SnnDsl.Core.Benchmarks.SynapticOperations) (steps: int) =
+    let number (x: float) = x.ToString("N0", Globalization.CultureInfo.InvariantCulture)
+    printfn "synaptic operations per sample over T = %d (AC: spike input, rate x fan-out; MAC: real-valued input):" steps
+    printfn "  %-24s %-4s %10s %16s %12s" "layer" "kind" "input rate" "operations" "energy (uJ)"
+    for l in operations.Layers do
+        printfn "  %-24s %-4s %10.4f %16s %12.4f" l.Path l.Kind l.InputRate (number l.OperationsPerSample)
+            (SnnDsl.Core.Benchmarks.SynapticOperations.LayerEnergyMicrojoules l)
+    printfn "  total: %s ACs, %s MACs, energy %.4f uJ per sample (0.9 pJ/AC, 4.6 pJ/MAC, 45 nm, Horowitz ISSCC 2014)"
+        (number operations.AccumulatesPerSample) (number operations.MultiplyAccumulatesPerSample) operations.EnergyMicrojoules
+
 let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let config = TrainingConfig.FromJson(File.ReadAllText(Path.Combine(dir, "config.json")), Path.Combine(dir, "config.json"))
     let node (x: obj) = jsonValue x
@@ -46,6 +57,9 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
         if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
         printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
             dir which config.TimeSteps result.Loss result.Top1 result.Top5 result.Samples
+        match result.Operations with
+        | NonNull operations -> printOperations operations config.TimeSteps
+        | Null -> ()
         ExitCode.Success
 
 let run (args: ParseResults<EvalArgs>) =

@@ -86,6 +86,13 @@ let table (runs: GradientRun list) =
     let line (row: string list) = row |> List.mapi (fun c s -> if c = 0 then s.PadRight widths[c] else s.PadLeft widths[c]) |> String.concat "  "
     String.concat "\n" (line header :: (rows |> List.map line))
 
+/// Cosine between two estimators' gradients over all parameters at once (the concatenated gradient vectors).
+let overallCosine (reference: GradientRun) (other: GradientRun) =
+    use _ = torch.NewDisposeScope()
+    let flat (r: GradientRun) = torch.cat([| for kv in r.Gradients -> kv.Value.flatten().to_type(torch.float64) |])
+    let a, b = flat reference, flat other
+    (a.dot(b) / (a.norm() * b.norm() + 1e-300)).item<float>()
+
 let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     let spec = loadSpec options.File options.Overrides err
     use scope = torch.NewDisposeScope()
@@ -96,7 +103,10 @@ let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}"
     for r in runs do out.WriteLine $"  loss {EstimatorNames.Of r.Estimator}: {r.Loss:R}"
     out.WriteLine ""
-    if runs.Length > 1 then out.WriteLine(table runs)
+    if runs.Length > 1 then
+        out.WriteLine(table runs)
+        out.WriteLine ""
+        for r in runs.Tail do out.WriteLine $"all-parameter cosine with bptt-m: {EstimatorNames.Of r.Estimator} {f (overallCosine runs.Head r)}"
     WeightIO.Write(GradientComparison.ToTensors runs, options.Out, WeightFormat.Safetensors)
     out.WriteLine $"wrote {options.Out}"
     runs

@@ -30,6 +30,7 @@ let private flagValue (arg: TrainArgs) : (string * (JsonNode | null)) option =
     | TrainArgs.Warmup n -> Some("warmup-epochs", v n)
     | TrainArgs.Label_Smoothing x -> Some("label-smoothing", v x)
     | TrainArgs.Rate_Scale s -> Some("rate-gradient-scale", v s)
+    | TrainArgs.Sltt_K k -> Some("sltt-k", v k)
     | TrainArgs.Crop n -> Some("crop-padding", v n)
     | TrainArgs.Flip -> Some("horizontal-flip", v true)
     | TrainArgs.Auto_Augment -> Some("auto-augment", v true)
