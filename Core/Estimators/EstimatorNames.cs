@@ -7,7 +7,8 @@ namespace SnnDsl.Core.Estimators;
 public static class EstimatorNames
 {
     public static readonly NameTable<EstimatorKind> Table = new("estimator",
-        ("bptt-m", EstimatorKind.BpttM), ("bptt-s", EstimatorKind.BpttS), ("rate-m", EstimatorKind.RateM), ("rate-s", EstimatorKind.RateS));
+        ("bptt-m", EstimatorKind.BpttM), ("bptt-s", EstimatorKind.BpttS), ("rate-m", EstimatorKind.RateM), ("rate-s", EstimatorKind.RateS),
+        ("ottt", EstimatorKind.Ottt), ("sltt", EstimatorKind.Sltt), ("sltt-k", EstimatorKind.SlttK));
 
     /// <summary>Every estimator with its name, in table order.</summary>
     public static IReadOnlyList<(string Name, EstimatorKind Kind)> All => Table.Rows;

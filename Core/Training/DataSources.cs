@@ -1,6 +1,8 @@
 // The sample sources of each dataset a run can name, with the published preprocessing and a report for the run log.
 using SnnDsl.Core.Data;
 
+using SnnDsl.Core.Training.Settings;
+
 namespace SnnDsl.Core.Training;
 
 /// <summary>The two sources of a run, whether their samples are clips [T, ...] fed frame by frame, and the data report.</summary>
@@ -44,7 +46,7 @@ public static class DataSources
         [
             $"data: cifar10-dvs from {root}: {train.Classes.Count} classes, train {train.Recordings.Count} / test {test.Recordings.Count} recordings",
             $"data: split {split.Describe()}",
-            $"data: {settings.Frames} frames split by {SnnDsl.Core.Training.Settings.SettingNames.DvsFrameSplit.NameOf(config.Events.DvsFrameSplit)}, {settings.Size}x{settings.Size}, cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
+            $"data: {settings.Frames} frames split by {SettingNames.DvsFrameSplit.NameOf(config.Events.DvsFrameSplit)}, {settings.Size}x{settings.Size} ({SettingNames.DvsResize.NameOf(config.Events.DvsResize)} resize), cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
             $"data: training augmentation: {(augment.HorizontalFlip ? "clip flip" : "no flip")}, roll ±{augment.Roll} px",
         ];
         var report = new DataReport(TrainingData.Cifar10Dvs, description, train.Recordings.Count, test.Recordings.Count,

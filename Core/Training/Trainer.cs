@@ -45,20 +45,22 @@ public sealed class Trainer
         if (runtime.Threads > 0) set_num_threads(runtime.Threads);
         manual_seed(runtime.Seed);
         Network = NetworkBuilder.Build(spec, runtime.Seed, device);
-        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap);
+        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap, config.Network);
         collective.Broadcast([.. Network.state_dict().Values]);
         Optimizer = ParameterGroups.Create(Network, config.Optimizer);
         var estimator = config.Estimator;
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
-                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null));
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
     /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
-    public static void LoadWeights(SpikingNetwork network, string path, WeightMapping mapping)
+    /// <param name="mapping">name | order | reference | a .names.tsv file (<see cref="WeightMap.Parse"/>).</param>
+    /// <param name="networkFile">The network's file: "reference" reads the name map beside it.</param>
+    public static void LoadWeights(SpikingNetwork network, string path, string mapping, string networkFile)
     {
-        try { WeightIO.Load(network, path, mapping); }
+        try { WeightIO.Load(network, path, WeightMap.Parse(mapping, networkFile)); }
         catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
     }
 
@@ -172,7 +174,8 @@ public sealed class Trainer
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)), skipped);
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)),
+            test.Operations, skipped);
     }
 
     /// <summary>

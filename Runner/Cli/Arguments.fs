@@ -15,6 +15,8 @@ module ExitCode =
     let UserError = 1
     /// A failure of the tool itself.
     let InternalError = 2
+    /// `snn doctor`: a self-check computed something other than float64 on the CPU (each failure is named).
+    let CheckFailed = 3
 
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -61,6 +63,7 @@ type TrainArgs =
     | [<AltCommandLine("--warmup")>] Warmup_Epochs of epochs: int
     | Label_Smoothing of value: float
     | [<AltCommandLine("--rate-scale")>] Rate_Gradient_Scale of scale: string
+    | Sltt_K of steps: int
     | [<AltCommandLine("--crop")>] Crop_Padding of padding: int
     | [<AltCommandLine("--flip")>] Horizontal_Flip
     | Auto_Augment
@@ -75,6 +78,7 @@ type TrainArgs =
     | Dvs_Split of rule: string
     | Dvs_Frames of count: int
     | Dvs_Frame_Split of mode: string
+    | Dvs_Resize of mode: string
     | Dvs_Size of pixels: int
     | Dvs_Cache of path: string
     | No_Dvs_Flip
@@ -109,6 +113,7 @@ type TrainArgs =
             | Warmup_Epochs _ -> $"""epochs of linear learning-rate warm-up {Help.byDefault "warmup-epochs"}."""
             | Label_Smoothing _ -> $"""cross-entropy label smoothing {Help.byDefault "label-smoothing"}."""
             | Rate_Gradient_Scale _ -> $"""rate-BP gradient factor: {SettingNames.RateScale.Expected} {Help.byDefault "rate-gradient-scale"}."""
+            | Sltt_K _ -> "sltt-k: time steps back-propagated per iteration, drawn with the run's seed (default T/2, at least 1)."
             | Crop_Padding _ -> $"""random crop with this zero padding (CIFAR: 4) {Help.byDefault "crop-padding"}."""
             | Horizontal_Flip -> "random horizontal flip."
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."
@@ -123,6 +128,7 @@ type TrainArgs =
             | Dvs_Split _ -> "cifar10-dvs train/test split, required: index (first 900 of each class train), random[:SEED] (seeded 9:1) or tebn (first 100 of each class test)."
             | Dvs_Frames _ -> "cifar10-dvs frames per clip (default: T; must equal T)."
             | Dvs_Frame_Split _ -> $"""cifar10-dvs: split a recording's events into frames by {SettingNames.DvsFrameSplit.Expected} {Help.byDefault "dvs-frame-split"}."""
+            | Dvs_Resize _ -> $"""cifar10-dvs: resize frames by {SettingNames.DvsResize.Expected} {Help.byDefault "dvs-resize"}: area averages the counts, paper does what the paper's code does (byte wrap, Pillow's premultiplied LA bilinear filter; docs/events-and-imagenet.md)."""
             | Dvs_Size _ -> $"""cifar10-dvs frame side after resizing {Help.byDefault "dvs-size"}; must match the network's input."""
             | Dvs_Cache _ -> "cifar10-dvs frame cache folder (default <data>/.snndsl-cache)."
             | No_Dvs_Flip -> "cifar10-dvs: no horizontal clip flip in training (published: flip on)."
@@ -240,6 +246,8 @@ type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string
     | [<Mandatory>] Format of format: string
     | Out of file: string
+    | Names of names: string
+    | Network of path: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -247,6 +255,18 @@ type ExportWeightsArgs =
             | Checkpoint _ -> "the weights file or checkpoint to convert."
             | Format _ -> "safetensors or pt."
             | Out _ -> "output file (default: the input's name with the format's extension)."
+            | Names _ -> "ours (default: the file's names and order) or reference: the paper's names, in its state_dict order, through the .names.tsv map beside --network."
+            | Network _ -> "the network file (.snn) whose name map --names reference uses."
+
+type DoctorArgs =
+    | Device of device: string
+    | Threads of count: int
+
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | Device _ -> "the device to self-check: cpu (default) or cuda[:i]."
+            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
@@ -257,6 +277,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<GradArgs>
     | [<CliPrefix(CliPrefix.None)>] Export_Weights of ParseResults<ExportWeightsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Doctor of ParseResults<DoctorArgs>
     | Version
     | [<Hidden; CliPrefix(CliPrefix.None)>] Allreduce_Bench of floats: int
 
@@ -271,5 +292,6 @@ type SnnArgs =
             | Bench _ -> "time and memory of training iterations per estimator and T on synthetic data (table, CSV, plot)."
             | Grad _ -> "loss, outputs and gradients of each estimator on the same weights and batch, compared with BPTT-M."
             | Export_Weights _ -> "convert a weights file to safetensors or a PyTorch .pt state dict."
+            | Doctor _ -> "what a new machine has (versions, libtorch folder, CPU, CUDA, MPI) and a self-check of every estimator on a device."
             | Version -> "print the version of snn and of the network language."
             | Allreduce_Bench _ -> "under mpirun: time the gradient all-reduce of this many floats (docs/distributed.md)."

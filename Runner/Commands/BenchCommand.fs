@@ -13,14 +13,14 @@ open SnnDsl.Runner.Commands.RunSupport
 /// Parsed options of one bench run.
 type BenchOptions =
     { File: string; Overrides: string list; Variants: BenchVariant list; Steps: int list
-      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMapping }
+      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMap }
 
 let optionsOf (args: ParseResults<BenchArgs>) =
     let device = args.TryGetResult BenchArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU
     { File = args.GetResult BenchArgs.File
       Overrides = args.GetResults BenchArgs.Set
       Variants =
-        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue [ for _, kind in SnnDsl.Core.Estimators.EstimatorNames.All -> kind ] do
+        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators do
             for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
                 BenchVariant(kind, form) ]
       Steps = args.TryGetResult BenchArgs.Time_Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
@@ -34,7 +34,7 @@ let optionsOf (args: ParseResults<BenchArgs>) =
       Threads = args.TryGetResult BenchArgs.Threads |> Option.map requireThreads
       OutDir = args.TryGetResult BenchArgs.Out
       Weights = args.TryGetResult BenchArgs.Weights
-      Mapping = parseMapping (args.TryGetResult BenchArgs.Weights_Map) }
+      Mapping = parseMapping (args.GetResult BenchArgs.File) (args.TryGetResult BenchArgs.Weights_Map) }
 
 let private loadAverage () =
     try File.ReadAllText("/proc/loadavg").Split(' ') |> Array.take 3 |> String.concat " " with _ -> "unknown"

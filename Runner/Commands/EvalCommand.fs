@@ -12,6 +12,17 @@ open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
 
+/// The synaptic operations per test sample, per conv/linear layer and in total, with the 45 nm energy estimate.
+let printOperations (operations: SnnDsl.Core.Benchmarks.SynapticOperations) (steps: int) =
+    let number (x: float) = x.ToString("N0", Globalization.CultureInfo.InvariantCulture)
+    printfn "synaptic operations per sample over T = %d (AC: spike input, rate x fan-out; MAC: real-valued input):" steps
+    printfn "  %-24s %-4s %10s %16s %12s" "layer" "kind" "input rate" "operations" "energy (uJ)"
+    for l in operations.Layers do
+        printfn "  %-24s %-4s %10.4f %16s %12.4f" l.Path l.Kind l.InputRate (number l.OperationsPerSample)
+            (SnnDsl.Core.Benchmarks.SynapticOperations.LayerEnergyMicrojoules l)
+    printfn "  total: %s ACs, %s MACs, energy %.4f uJ per sample (0.9 pJ/AC, 4.6 pJ/MAC, 45 nm, Horowitz ISSCC 2014)"
+        (number operations.AccumulatesPerSample) (number operations.MultiplyAccumulatesPerSample) operations.EnergyMicrojoules
+
 /// The weights to evaluate: --weights FILE, or the model file of the run's --checkpoint (best by default).
 let private weightsOf (args: ParseResults<EvalArgs>) (dir: string) =
     match args.TryGetResult EvalArgs.Weights with
@@ -33,8 +44,7 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     if config.Runtime.Threads > 0 then TorchSharp.torch.set_num_threads config.Runtime.Threads
     let device = Devices.Parse config.Runtime.Device
     let network = NetworkBuilder.Build(spec, config.Runtime.Seed, device)
-    let mapping = args.TryGetResult EvalArgs.Weights_Map |> Option.map SnnDsl.Core.Training.Settings.SettingNames.WeightsMap.Parse
-    Trainer.LoadWeights(network, model, defaultArg mapping WeightMapping.ByName)
+    Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"), config.Network)
     let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
     data.Report.Description |> Seq.iter (printfn "%s")
     let steps = config.Estimator.TimeSteps
@@ -42,6 +52,9 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
     printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
         dir which steps result.Loss result.Top1 result.Top5 result.Samples
+    match result.Operations with
+    | NonNull operations -> printOperations operations steps
+    | Null -> ()
     ExitCode.Success
 
 let run (args: ParseResults<EvalArgs>) = evaluate args (args.GetResult EvalArgs.Run)

@@ -24,6 +24,9 @@ let parseList (what: string) (parse: string -> 'T option) (text: string) : 'T li
         | [] -> fail $"the list of {what}s is empty"
         | items -> items
 
+/// What bench and grad compare when no --estimators is given: the four estimators of the rate-BP paper.
+let defaultEstimators = [ EstimatorKind.BpttM; EstimatorKind.BpttS; EstimatorKind.RateM; EstimatorKind.RateS ]
+
 let parseEstimators (text: string) =
     parseList $"estimator (expected {EstimatorNames.Table.Expected})" (EstimatorNames.Parse >> Option.ofNullable) text
 
@@ -44,11 +47,15 @@ let requireThreads (value: int) =
 /// cpu, cuda or cuda:i; refuses CUDA when this build or machine has none.
 let parseDevice (text: string) : torch.Device = SnnDsl.Core.Runtime.Devices.Parse text
 
-let parseMapping (text: string option) =
-    text |> Option.map SettingNames.WeightsMap.Parse |> Option.defaultValue WeightMapping.ByName
+/// --weights-map: name (default), order, reference (the name map beside the network file) or a .names.tsv file.
+let parseMapping (networkFile: string) (text: string option) =
+    let text = text |> Option.map (fun s -> s.Trim()) |> Option.defaultValue "name"
+    let lower = text.ToLowerInvariant()
+    try WeightMap.Parse((if lower.EndsWith NameMap.Extension then text else lower), networkFile)
+    with :? WeightsException as e -> fail $"--weights-map: {e.Message}"
 
 /// Loads weights into the network when a file is given; a file that does not fit is a user error naming the tensor.
-let loadWeights (network: SpikingNetwork) (file: string option) (mapping: WeightMapping) =
+let loadWeights (network: SpikingNetwork) (file: string option) (mapping: WeightMap) =
     match file with
     | None -> ()
     | Some path ->

@@ -5,11 +5,14 @@ using System.Text.Json.Serialization;
 
 namespace SnnDsl.Core.Training.Runs;
 
-/// <summary>One row of metrics per epoch; SkippedSteps counts steps dropped for a non-finite loss or gradient.</summary>
+/// <summary>
+/// One row of metrics per epoch; Operations: the synaptic operations per test sample of that epoch's evaluation;
+/// SkippedSteps: steps dropped for a non-finite loss or gradient.
+/// </summary>
 public sealed record EpochMetrics(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1, double TestLoss, double TestTop1, double TestTop5,
     double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates,
-    int SkippedSteps = 0);
+    Benchmarks.SynapticOperations? Operations = null, int SkippedSteps = 0);
 
 /// <summary>The metrics files of a run directory.</summary>
 public sealed class MetricsFiles(string runPath)
@@ -53,12 +56,18 @@ public sealed class MetricsFiles(string runPath)
 
     static string Header(List<string> layers) =>
         string.Join(",", ["epoch", "lr", "train_loss", "train_top1", "test_loss", "test_top1", "test_top5", "train_seconds", "eval_seconds",
-            "samples_per_second", .. layers.Select(l => "rate:" + l)]) + Environment.NewLine;
+            "samples_per_second", .. layers.Select(l => "rate:" + l), .. OperationColumns]) + Environment.NewLine;
+
+    static readonly string[] OperationColumns = ["acs_per_sample", "macs_per_sample", "energy_uj_per_sample"];
+
+    static double[] OperationValues(Benchmarks.SynapticOperations? o) =>
+        o is null ? [double.NaN, double.NaN, double.NaN] : [o.AccumulatesPerSample, o.MultiplyAccumulatesPerSample, o.EnergyMicrojoules];
 
     static string Row(EpochMetrics m, List<string> layers)
     {
         var values = new[] { m.LearningRate, m.TrainLoss, m.TrainTop1, m.TestLoss, m.TestTop1, m.TestTop5, m.TrainSeconds, m.EvalSeconds, m.SamplesPerSecond }
             .Concat(layers.Select(l => m.FiringRates.GetValueOrDefault(l, double.NaN)))
+            .Concat(OperationValues(m.Operations))
             .Select(v => v.ToString("R", CultureInfo.InvariantCulture));
         return string.Join(",", [m.Epoch.ToString(CultureInfo.InvariantCulture), .. values]) + Environment.NewLine;
     }
@@ -77,6 +86,14 @@ public sealed class MetricsFiles(string runPath)
             mean_eval_seconds = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.EvalSeconds) : 0,
             mean_samples_per_second = summary.Epochs.Count > 0 ? summary.Epochs.Average(e => e.SamplesPerSecond) : 0,
             skipped_steps = summary.Epochs.Sum(e => e.SkippedSteps),
+            acs_per_sample = last?.Operations?.AccumulatesPerSample,
+            macs_per_sample = last?.Operations?.MultiplyAccumulatesPerSample,
+            energy_uj_per_sample = last?.Operations?.EnergyMicrojoules,
+            synaptic_operations = last?.Operations?.Layers.Select(l => new
+            {
+                layer = l.Path, kind = l.Kind, input_rate = l.InputRate, operations_per_sample = l.OperationsPerSample,
+                energy_uj_per_sample = Benchmarks.SynapticOperations.LayerEnergyMicrojoules(l),
+            }),
             peak_resident_bytes = Benchmarks.ResidentMemory.Peak(),
         };
         return JsonSerializer.Serialize(document, new JsonSerializerOptions(Json) { WriteIndented = true });

@@ -24,10 +24,13 @@ public sealed record EstimatorSettings : ISettingsSection
     /// <summary>Rate-BP gradient factor: 1/T (the reference's, default) or none.</summary>
     public RateScaling RateGradientScale { get; init; } = RateScaling.InverseT;
     public double LabelSmoothing { get; init; }
+    /// <summary>SLTT-K: time steps back-propagated per iteration (seeded draw); 0 = ⌊T/2⌋, at least 1.</summary>
+    public int SlttK { get; init; }
 
     public void Validate()
     {
         Check.Require(TimeSteps >= 1, "time steps must be at least 1");
+        Check.Require(SlttK >= 0 && SlttK <= TimeSteps, $"--sltt-k {SlttK} must be between 1 and T = {TimeSteps} (0 = T/2)");
         Check.Require(TimeSteps <= MaxTimeSteps, $"time steps T = {TimeSteps} is more than {MaxTimeSteps}; use a smaller -T");
         Check.Fraction(LabelSmoothing, "label smoothing");
     }
@@ -107,6 +110,11 @@ public sealed record EventSettings : ISettingsSection
     public int DvsFrames { get; init; }
     /// <summary>Split the events of a recording into frames by number (as published) or time.</summary>
     public FrameSplit DvsFrameSplit { get; init; } = FrameSplit.Number;
+    /// <summary>
+    /// Frame resize: area (average the counts) or paper (the reference's ToPILImage + Resize: byte wrap, Pillow's
+    /// premultiplied 'LA' antialiased bilinear filter, values in [0, 1]; docs/events-and-imagenet.md).
+    /// </summary>
+    public FrameResize DvsResize { get; init; } = FrameResize.Area;
     /// <summary>Frame side after resizing (48 as published).</summary>
     public int DvsSize { get; init; } = 48;
     /// <summary>Train/test split: index, random[:SEED] or tebn; no default (required for that dataset).</summary>
@@ -135,7 +143,7 @@ public sealed record EventSettings : ISettingsSection
     }
 
     /// <summary>The frame settings for a run with T steps (frames = T unless set).</summary>
-    public DvsSettings FrameSettings(int timeSteps) => new(DvsFrames == 0 ? timeSteps : DvsFrames, DvsFrameSplit, DvsSize);
+    public DvsSettings FrameSettings(int timeSteps) => new(DvsFrames == 0 ? timeSteps : DvsFrames, DvsFrameSplit, DvsSize, DvsResize);
 }
 
 /// <summary>Where and how the run executes: seed, initial weights, device, threads, multi-process BN, divergence.</summary>
@@ -144,8 +152,8 @@ public sealed record RuntimeSettings : ISettingsSection
     public long Seed { get; init; }
     /// <summary>Initial weights (ours, safetensors or a PyTorch .pt state dict) instead of the seeded initialisation.</summary>
     public string? Weights { get; init; }
-    /// <summary>How the file's tensors map to the network's: by name (default) or order (with shape checks).</summary>
-    public WeightMapping WeightsMap { get; init; } = WeightMapping.ByName;
+    /// <summary>How the file's tensors map to the network's: name (default), order, reference, or a .names.tsv file.</summary>
+    public string WeightsMap { get; init; } = "name";
     public string Device { get; init; } = "cpu";
     /// <summary>Intra-op threads of libtorch; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
@@ -158,6 +166,7 @@ public sealed record RuntimeSettings : ISettingsSection
     {
         Check.Require(Threads >= 0 && Threads <= Check.MaxThreads, $"threads must be in [0, {Check.MaxThreads}] (4 per core; 0 = libtorch's choice), got {Threads}");
         Check.Require(!string.IsNullOrWhiteSpace(Device), "the device must be cpu, cuda or cuda:<index>");
+        Check.Require(WeightMap.IsValid(WeightsMap), $"unknown weights mapping '{WeightsMap}'; expected {WeightMap.Choices}");
     }
 }
 

@@ -1,7 +1,6 @@
 // The enums of the training settings that are not estimators, and their one table of names each.
 using SnnDsl.Core.Data;
 using SnnDsl.Core.Estimators;
-using SnnDsl.Core.Model;
 
 namespace SnnDsl.Core.Training.Settings;
 
@@ -26,12 +25,13 @@ public static class SettingNames
     public static readonly NameTable<RateScaling> RateScale = new("rate gradient scale",
         ("1/T", RateScaling.InverseT), ("none", RateScaling.None), ("inverse-t", RateScaling.InverseT), ("1", RateScaling.None));
 
-    public static readonly NameTable<WeightMapping> WeightsMap = new("weights mapping", ("name", WeightMapping.ByName), ("order", WeightMapping.ByOrder));
+
+    public static readonly NameTable<Data.FrameResize> DvsResize = new("DVS resize", ("area", Data.FrameResize.Area), ("paper", Data.FrameResize.Paper));
 
     public static readonly NameTable<Data.FrameSplit> DvsFrameSplit = new("DVS frame split", ("number", Data.FrameSplit.Number), ("time", Data.FrameSplit.Time));
 
     /// <summary>The JSON converters of every table, estimators included.</summary>
     public static IEnumerable<System.Text.Json.Serialization.JsonConverter> Converters =>
         [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter,
-         WeightsMap.Converter, DvsFrameSplit.Converter];
+         DvsResize.Converter, DvsFrameSplit.Converter];
 }
