@@ -37,8 +37,8 @@ let private dispatch (command: SnnArgs) =
         ExitCode.Success
 
 /// Runs a command body: a user error becomes one line on err ("snn: error: ...", with the rank under mpirun) and exit
-/// code 1; any other exception is a bug of snn, reported with its stack trace and exit code 2. A failing rank of an
-/// mpirun job ends the job.
+/// code 1; libtorch failing to load is one line and exit code 2; any other exception is a bug of snn, reported with
+/// its stack trace and exit code 2. A failing rank of an mpirun job ends the job.
 let handle (err: TextWriter) (body: unit -> int) =
     let ended (code: int) =
         err.Flush()
@@ -51,6 +51,10 @@ let handle (err: TextWriter) (body: unit -> int) =
     | :? ArguParseException as e ->
         err.WriteLine e.Message
         ended ExitCode.UserError
+    | :? SnnDsl.Core.Runtime.NativeRuntimeException as e ->
+        // libtorch could not be loaded (its own message says which file and what to do): not a bug, not a user file
+        err.WriteLine(UserErrors.line (DistributedJob.rankOfLaunch ()) e.Message)
+        ended ExitCode.InternalError
     | e ->
         match UserErrors.describe e with
         | Some message ->

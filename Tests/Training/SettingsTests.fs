@@ -99,7 +99,7 @@ let tests =
                     Expect.isTrue (cases.Contains key) $"{command} has --{key}"
         }
         test "one name table per enum: estimators are listed once and parse case-insensitively" {
-            Expect.equal (EstimatorNames.Table.Names |> List.ofSeq) [ "bptt-m"; "bptt-s"; "rate-m"; "rate-s" ] "names"
+            Expect.equal (EstimatorNames.Table.Names |> List.ofSeq) [ "bptt-m"; "bptt-s"; "rate-m"; "rate-s"; "ottt"; "sltt"; "sltt-k" ] "names"
             Expect.equal (EstimatorNames.Parse " RATE-S ") (System.Nullable EstimatorKind.RateS) "parse"
             Expect.equal (SettingNames.RateScale.Parse "1/t") SnnDsl.Core.Estimators.RateScaling.InverseT "alias"
             Expect.equal (SettingNames.RateScale.NameOf SnnDsl.Core.Estimators.RateScaling.InverseT) "1/T" "written name"
