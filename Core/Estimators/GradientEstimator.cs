@@ -1,4 +1,4 @@
-// The four gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (docs/rate-bp.md §2–3).
+// The gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (docs/rate-bp.md §2–3); OTTT and SLTT in OnlineEstimators.cs.
 using System.Diagnostics;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
@@ -20,6 +20,12 @@ public enum EstimatorKind
     RateM,
     /// <summary>Rate-BP: single-step spike pass with online rates/eligibilities/BN statistics, then one rate pass.</summary>
     RateS,
+    /// <summary>Online training through time (Xiao et al. 2022, OTTT_A): per-step backward, weight gradients against presynaptic traces.</summary>
+    Ottt,
+    /// <summary>Spatial learning through time (Meng et al. 2023): per-step backward with the temporal gradient path dropped.</summary>
+    Sltt,
+    /// <summary>SLTT back-propagating only K seeded-random steps of the T per iteration.</summary>
+    SlttK,
 }
 
 /// <summary>Options shared by the estimators.</summary>
@@ -38,13 +44,21 @@ public enum EstimatorKind
 /// Wait for the device before reading each phase clock, so that phase times on a GPU (whose kernels run
 /// asynchronously) measure the work of the phase and not only its launch. Benchmarks set it; training leaves it off,
 /// as every synchronisation stalls the host.</param>
+/// <param name="SlttK">SLTT-K: steps back-propagated per iteration; 0 = ⌊T/2⌋ (at least 1). Capped at T.</param>
+/// <param name="Seed">SLTT-K: the seed of the draw of steps (one draw per iteration, reproducible).</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
     RateScaling RateGradientScale = RateScaling.InverseT,
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
     double LabelSmoothing = 0.0,
     IBatchNormSync? BatchNormSync = null,
-    bool SynchronisedTiming = false);
+    bool SynchronisedTiming = false,
+    int SlttK = 0,
+    long Seed = 0)
+{
+    /// <summary>K of SLTT-K for this T: <see cref="SlttK"/>, or ⌊T/2⌋ (at least 1) when 0, never more than T.</summary>
+    public int StepsBackpropagated => Math.Min(TimeSteps, SlttK > 0 ? SlttK : Math.Max(1, TimeSteps / 2));
+}
 
 public enum RateScaling
 {
@@ -100,6 +114,9 @@ public abstract class GradientEstimator(EstimatorOptions options)
         EstimatorKind.BpttS => new BpttEstimator(options, multiStep: false),
         EstimatorKind.RateM => new RateEstimator(options, multiStep: true),
         EstimatorKind.RateS => new RateEstimator(options, multiStep: false),
+        EstimatorKind.Ottt => new OnlineEstimator(options, EstimatorKind.Ottt),
+        EstimatorKind.Sltt => new OnlineEstimator(options, EstimatorKind.Sltt),
+        EstimatorKind.SlttK => new OnlineEstimator(options, EstimatorKind.SlttK),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -107,8 +124,8 @@ public abstract class GradientEstimator(EstimatorOptions options)
     public abstract GradientResult Backward(SpikingNetwork network, SpikeInput input, Tensor labels);
 
     /// <summary>The context of one training pass over a batch.</summary>
-    protected PassContext NewContext(bool record) =>
-        new(Options.TimeSteps, record, Options.GradientForm) { BatchNormSync = Options.BatchNormSync };
+    protected PassContext NewContext(bool record, OnlinePass? online = null) =>
+        new(Options.TimeSteps, record, Options.GradientForm) { BatchNormSync = Options.BatchNormSync, Online = online };
 
     protected Tensor Loss(Tensor output, Tensor labels) =>
         F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);

@@ -20,6 +20,7 @@ public abstract class WeightedLayer : StatelessLayer
     protected WeightedLayer(string name, string path, long[] weightShape, bool bias, (long In, long Out) fans, InitSpec? init,
         Generator? generator) : base(name, path)
     {
+        FanIn = fans.In;
         var weight = new Parameter(empty(weightShape));
         var biasTensor = bias ? new Parameter(empty(weightShape[0])) : null;
         Init.Apply(init ?? InitSpec.Default, weight, biasTensor, fans, generator);
@@ -29,6 +30,9 @@ public abstract class WeightedLayer : StatelessLayer
 
     public Parameter Weight => Registry.Parameter(this, "weight");
     public Parameter? Bias => Registry.OptionalParameter(this, "bias");
+
+    /// <summary>Inputs feeding one output: the MACs of one output element.</summary>
+    public long FanIn { get; }
 }
 
 /// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out].</summary>
@@ -37,6 +41,8 @@ public sealed class ConvLayer(ConvSpec spec, string path, long inChannels, Gener
         (inChannels / spec.Groups * spec.Kernel * spec.Kernel, spec.OutChannels * spec.Kernel * spec.Kernel), spec.Init, generator)
 {
     readonly ConvSpec _spec = spec;
+
+    public ConvSpec Spec => _spec;
 
     // x: [N, C_in, H, W] -> [N, C_out, H', W']
     public override Tensor Apply(Tensor x) =>
@@ -80,6 +86,9 @@ public sealed class LinearLayer(LinearSpec spec, string path, long inFeatures, G
 
 public sealed class AvgPoolLayer(AvgPoolSpec spec, string path) : StatelessLayer(spec.Name, path)
 {
+    /// <summary>Inputs averaged into one output (k²): a sum of spikes is the output times this.</summary>
+    public long WindowArea => (long)spec.Kernel * spec.Kernel;
+
     // x: [N, C, H, W] -> [N, C, H', W']; padding is counted in the average, as PyTorch's default
     public override Tensor Apply(Tensor x) =>
         F.avg_pool2d(x, kernel_size: spec.Kernel, stride: spec.Stride, padding: spec.Padding);

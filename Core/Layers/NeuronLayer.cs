@@ -69,6 +69,7 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     public override Tensor SingleStep(Tensor x, PassContext ctx)
     {
         var s = Advance(x, ctx.State(this, () => new Trace()), ctx);
+        ctx.Online?.Fired(this, s, Parameters.Decay);
         ctx.ReportFiringRate(Path, s.mean());
         return s;
     }
@@ -79,7 +80,7 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         if (ctx.Record) Accumulate(trace, u, s);
         trace.V?.Dispose(); // the graph keeps what backward needs; these handles would only hold memory to the scope's end
         if (!ReferenceEquals(u, x)) u.Dispose();
-        trace.V = v;
+        trace.V = ctx.Online is null ? v : OnlinePass.Membrane(v); // online training: no gradient through time
         trace.Steps++;
         return s;
     }

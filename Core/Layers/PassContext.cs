@@ -35,6 +35,15 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// <summary>Data-parallel SyncBN: sums BatchNorm statistics over ranks; null keeps per-rank statistics.</summary>
     public IBatchNormSync? BatchNormSync { get; init; }
 
+    /// <summary>
+    /// Online training (OTTT, SLTT): single-step passes whose membranes enter each step detached, with OTTT's
+    /// presynaptic traces; null for every other pass.
+    /// </summary>
+    public OnlinePass? Online { get; init; }
+
+    /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
+    public Benchmarks.OperationCounter? Operations { get; init; }
+
     /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
     public int Step { get; set; }
 
@@ -58,7 +67,7 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// </summary>
     public IReadOnlyList<Tensor> Tensors()
     {
-        var all = _states.Values.OfType<IPassState>().SelectMany(s => s.Tensors)
+        var all = _states.Values.OfType<IPassState>().Concat(Online is null ? [] : [Online]).SelectMany(s => s.Tensors)
             .Concat(_firingRates.Values.Select(r => r.Sum));
         var seen = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         return all.Where(t => t is not null && seen.Add(t)).Select(t => t!).ToList();

@@ -50,8 +50,14 @@ public abstract class StatelessLayer(string name, string path) : SpikingLayer(na
     /// <summary>The function, for any leading batch dimension.</summary>
     public abstract Tensor Apply(Tensor x);
 
-    public sealed override Tensor MultiStep(Tensor x, PassContext ctx) => Apply(x);
-    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => Apply(x);
+    public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
+    {
+        var y = Apply(x);
+        ctx.Operations?.Observe(this, x, y);
+        return y;
+    }
+
+    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => ctx.Online is { } online ? online.Apply(this, x) : Apply(x);
     public sealed override Tensor Rate(Tensor x, PassContext ctx) => Apply(x);
 }
 

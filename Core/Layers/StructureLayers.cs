@@ -90,7 +90,9 @@ public sealed class ResidualLayer : SpikingLayer
 
     public override Tensor SingleStep(Tensor x, PassContext ctx)
     {
-        var y = MergeBranches(_merge, x, Body.SingleStep(x, ctx), Shortcut?.SingleStep(x, ctx));
+        var (bodyOut, shortcutOut) = (Body.SingleStep(x, ctx), Shortcut?.SingleStep(x, ctx));
+        var y = MergeBranches(_merge, x, bodyOut, shortcutOut); // releases the branch handles; the objects still key their companions
+        if (_merge == MergeKind.Add) ctx.Online?.CarryAdd(bodyOut, shortcutOut ?? x, y);
         if (ctx.Record && _merge != MergeKind.Add)
         {
             var mean = ctx.State(this, () => new MeanOutput());
@@ -130,8 +132,14 @@ public sealed class DropoutLayer(DropoutSpec spec, string path) : SpikingLayer(s
         return masked.view(x.shape);
     }
 
-    public override Tensor SingleStep(Tensor x, PassContext ctx) =>
-        !training || spec.P == 0 ? x.alias() : x * MaskFor(x, ctx);
+    public override Tensor SingleStep(Tensor x, PassContext ctx)
+    {
+        if (!training || spec.P == 0) return x.alias();
+        var mask = MaskFor(x, ctx);
+        var y = x * mask;
+        ctx.Online?.Carry(x, y, companion => companion * mask);
+        return y;
+    }
 
     public override Tensor Rate(Tensor x, PassContext ctx) => SingleStep(x, ctx);
 }

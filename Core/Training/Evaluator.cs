@@ -1,4 +1,5 @@
 // Evaluation: the plain spiking forward (multi-step, BN running statistics) over a test loader, without a graph.
+using SnnDsl.Core.Benchmarks;
 using SnnDsl.Core.Data;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
@@ -8,8 +9,8 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace SnnDsl.Core.Training;
 
-/// <summary>Loss and top-1/top-5 accuracy (percent) over a split.</summary>
-public sealed record EvaluationResult(double Loss, double Top1, double Top5, long Samples);
+/// <summary>Loss and top-1/top-5 accuracy (percent) over a split, and the synaptic operations per sample of its forward passes.</summary>
+public sealed record EvaluationResult(double Loss, double Top1, double Top5, long Samples, SynapticOperations? Operations = null);
 
 public static class Evaluator
 {
@@ -22,6 +23,7 @@ public static class Evaluator
         Tensor? sums = null;
         double samples = 0;
         int done = 0;
+        using var counter = new OperationCounter();
         foreach (var batch in loader.Epoch(0))
         {
             using var scope = NewDisposeScope();
@@ -29,7 +31,7 @@ public static class Evaluator
             using (no_grad())
             {
                 var input = TrainingData.ToSpikeInput(batch.Inputs, sequenceInput);
-                var (output, _) = network.MultiStep(input, new PassContext(timeSteps, record: false));
+                var (output, _) = network.MultiStep(input, new PassContext(timeSteps, record: false) { Operations = counter });
                 var (c1, c5) = Accuracy.Correct(output, batch.Labels);
                 var loss = F.cross_entropy(output, batch.Labels, reduction: nn.Reduction.Sum);
                 var batchSums = stack([loss.to(float64), c1.to(float64), c5.to(float64)]);
@@ -37,6 +39,7 @@ public static class Evaluator
                 else sums.add_(batchSums);
                 samples += batch.Labels.shape[0];
             }
+            counter.EndPass();
             if (limitBatches > 0 && ++done >= limitBatches) break;
         }
         var host = sums is null ? new double[3] : sums.cpu().data<double>().ToArray();
@@ -45,6 +48,7 @@ public static class Evaluator
         var total = collective.Sum([lossSum, top1, top5, samples]);
         network.train();
         double n = Math.Max(total[3], 1);
-        return new EvaluationResult(total[0] / n, 100 * total[1] / n, 100 * total[2] / n, (long)total[3]);
+        var operations = counter.Result(total[3], collective.Sum);
+        return new EvaluationResult(total[0] / n, 100 * total[1] / n, 100 * total[2] / n, (long)total[3], operations);
     }
 }

@@ -75,6 +75,7 @@ let private panel (plot: ScottPlot.Plot) (title: string) (ylabel: string) (all: 
         scatter.LegendText <- name
     plot.Title(title)
     plot.XLabel("T (time steps)")
+    PlotCommand.integerTicks plot
     plot.YLabel(ylabel)
     plot.ShowLegend() |> ignore
 

@@ -7,7 +7,7 @@ open SnnDsl.Dsl
 open SnnDsl.Dsl.Model
 open SnnDsl.Tests.Dsl.DslTestSupport
 
-/// Parameter counts of the reference code's models (Tests/Fixtures/reference/README.md; fashion_cnn has no reference).
+/// Parameter counts of the reference code's models (Tests/Fixtures/reference/README.md; fashion_cnn and resnet_fashion have no reference).
 let references =
     [ "resnet18", 11_173_962L
       "resnet19", 12_697_994L
@@ -17,10 +17,11 @@ let references =
       "vggsnn_dvs", 9_271_498L
       "sew_resnet34", 21_806_184L
       "preact_resnet34", 21_806_184L
-      "fashion_cnn", 50_282L ]
+      "fashion_cnn", 50_282L
+      "resnet_fashion", 77_754L ]
 
 /// The zoo networks that reproduce a reference model.
-let referenceNetworks = references |> List.map fst |> List.filter ((<>) "fashion_cnn")
+let referenceNetworks = references |> List.map fst |> List.filter (fun n -> n <> "fashion_cnn" && n <> "resnet_fashion")
 
 /// One line of a reference layout table: name, buffer?, shape.
 type ReferenceTensor = { Name: string; IsBuffer: bool; Shape: int64 list }
@@ -41,7 +42,7 @@ let referenceLayout (network: string) =
 let nameMap (network: string) = SnnDsl.Core.Model.NameMap.Beside(Path.Combine(examplesFolder, network + ".snn"))
 
 let outputs =
-    [ "resnet18", [ 10L ]; "vggsnn_dvs", [ 10L ]; "sew_resnet34", [ 1000L ]; "fashion_cnn", [ 10L ] ]
+    [ "resnet18", [ 10L ]; "vggsnn_dvs", [ 10L ]; "sew_resnet34", [ 1000L ]; "fashion_cnn", [ 10L ]; "resnet_fashion", [ 10L ] ]
 
 let lastIsLinear (network: NetworkSpec) =
     let rec last (layer: LayerSpec) =
