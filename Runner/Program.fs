@@ -10,7 +10,7 @@ open SnnDsl.Runner.Commands
 let private needsTorch (command: SnnArgs) =
     match command with
     | Check _ | Fmt _ | Plot _ | Version -> false
-    | Train _ | Eval _ | Allreduce_Bench _ | Bench _ | Grad _ | Export_Weights _ -> true
+    | Train _ | Eval _ | Allreduce_Bench _ | Bench _ | Grad _ | Export_Weights _ | Doctor _ -> true
 
 let private dispatch (command: SnnArgs) =
     if needsTorch command then SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
@@ -24,6 +24,7 @@ let private dispatch (command: SnnArgs) =
     | Bench args -> BenchCommand.run args Console.Out Console.Error
     | Grad args -> GradCommand.run args Console.Out Console.Error
     | Export_Weights args -> ExportWeightsCommand.run args Console.Out Console.Error
+    | Doctor args -> DoctorCommand.run args Console.Out Console.Error
     | Version ->
         let version =
             match typeof<CheckArgs>.Assembly.GetName().Version with

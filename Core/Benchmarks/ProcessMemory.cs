@@ -47,6 +47,7 @@ public static class CudaMemory
     [DllImport(Nvml, EntryPoint = "nvmlInit_v2")] static extern int Init();
     [DllImport(Nvml, EntryPoint = "nvmlDeviceGetHandleByIndex_v2")] static extern int DeviceHandle(uint index, out IntPtr device);
     [DllImport(Nvml, EntryPoint = "nvmlDeviceGetMemoryInfo")] static extern int MemoryInfoOf(IntPtr device, out MemoryInfo info);
+    [DllImport(Nvml, EntryPoint = "nvmlDeviceGetName")] static extern int NameOf(IntPtr device, byte[] name, uint length);
 
     static bool _initialised;
 
@@ -57,6 +58,17 @@ public static class CudaMemory
         Check(DeviceHandle((uint)index, out var device), "nvmlDeviceGetHandleByIndex");
         Check(MemoryInfoOf(device, out var info), "nvmlDeviceGetMemoryInfo");
         return (long)info.Used;
+    }
+
+    /// <summary>The device's name and total memory in bytes, as NVML reports them (what `snn doctor` prints).</summary>
+    public static (string Name, long TotalBytes) Describe(int index)
+    {
+        if (!_initialised) { Check(Init(), "nvmlInit"); _initialised = true; }
+        Check(DeviceHandle((uint)index, out var device), "nvmlDeviceGetHandleByIndex");
+        var name = new byte[96]; // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+        Check(NameOf(device, name, (uint)name.Length), "nvmlDeviceGetName");
+        Check(MemoryInfoOf(device, out var info), "nvmlDeviceGetMemoryInfo");
+        return (System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0'), (long)info.Total);
     }
 
     static void Check(int status, string call)

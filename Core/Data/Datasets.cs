@@ -7,10 +7,10 @@ public enum Split { Train, Test }
 /// <summary>Per-channel normalisation constants: x' = (x/255 - mean[c]) / std[c].</summary>
 public sealed record Normalisation(float[] Mean, float[] Std)
 {
-    /// <summary>CIFAR-10 constants (RATEBP.md §6).</summary>
+    /// <summary>CIFAR-10 constants (docs/rate-bp.md §7).</summary>
     public static readonly Normalisation Cifar10 = new([0.4914f, 0.4822f, 0.4465f], [0.2023f, 0.1994f, 0.2010f]);
 
-    /// <summary>CIFAR-100 constants (RATEBP.md §6).</summary>
+    /// <summary>CIFAR-100 constants (docs/rate-bp.md §7).</summary>
     public static readonly Normalisation Cifar100 = new([0.5071f, 0.4867f, 0.4408f], [0.2675f, 0.2565f, 0.2761f]);
 
     /// <summary>Fashion-MNIST constants.</summary>
@@ -57,7 +57,7 @@ public static class Datasets
     };
 
     /// <summary>
-    /// The published per-sample pipeline for a dataset split (RATEBP.md §6): CIFAR training gets crop, flip,
+    /// The published per-sample pipeline for a dataset split (docs/rate-bp.md §7): CIFAR training gets crop, flip,
     /// AutoAugment, Cutout and normalisation; every other split is normalised only. Adjust switches with `with`.
     /// </summary>
     public static AugmentOptions PublishedAugment(string name, Split split)

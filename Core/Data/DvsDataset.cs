@@ -5,10 +5,17 @@ namespace SnnDsl.Core.Data;
 /// <param name="Frames">Number of frames T.</param>
 /// <param name="Split">Split events by number or by time.</param>
 /// <param name="Size">Side of the resized frames (48 as published).</param>
-public sealed record DvsSettings(int Frames = 10, FrameSplit Split = FrameSplit.Number, int Size = 48)
+/// <param name="Resize">Area averaging of counts, or the paper's Pillow transform (<see cref="PaperFrameResize"/>).</param>
+public sealed record DvsSettings(int Frames = 10, FrameSplit Split = FrameSplit.Number, int Size = 48, FrameResize Resize = FrameResize.Area)
 {
     /// <summary>Folder name under the cache root holding frames made with these settings.</summary>
-    public string CacheFolderName => $"frames-T{Frames}-{Split.ToString().ToLowerInvariant()}-{Size}x{Size}";
+    public string CacheFolderName =>
+        $"frames-T{Frames}-{Split.ToString().ToLowerInvariant()}-{Size}x{Size}{(Resize == FrameResize.Paper ? "-paper" : "")}";
+
+    /// <summary>Integrated frames [T, 2, sensor, sensor] resized to [T, 2, Size, Size] as <see cref="Resize"/> says.</summary>
+    public float[] ResizeFrames(float[] frames, int sensorSize) => Resize == FrameResize.Paper
+        ? PaperFrameResize.Resize(frames, Frames, sensorSize, Size)
+        : EventFrames.ResizeArea(frames, Frames * 2, sensorSize, Size);
 }
 
 /// <summary>The train/test split rules for recordings grouped by class.</summary>

@@ -2,7 +2,7 @@
 using System.Runtime.CompilerServices;
 namespace SnnDsl.Core.Data;
 
-/// <summary>Training augmentation of event clips (RATEBP.md §6): flip the whole clip left-right, roll ±Roll pixels.</summary>
+/// <summary>Training augmentation of event clips (docs/rate-bp.md §7): flip the whole clip left-right, roll ±Roll pixels.</summary>
 /// <param name="HorizontalFlip">Flip every frame left-right with probability 1/2.</param>
 /// <param name="Roll">Maximum circular shift in each axis (5 as published); 0 turns it off.</param>
 public sealed record DvsAugment(bool HorizontalFlip = false, int Roll = 0)

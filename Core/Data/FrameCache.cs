@@ -19,7 +19,7 @@ public static class FrameCache
     {
         if (IsValid(source, cache, settings)) return false;
         var frames = EventFrames.Integrate(Aedat.Read(source), settings.Frames, settings.Split);
-        var resized = EventFrames.ResizeArea(frames, settings.Frames * 2, Aedat.SensorSize, settings.Size);
+        var resized = settings.ResizeFrames(frames, Aedat.SensorSize);
         Write(source, cache, settings, resized);
         return true;
     }

@@ -49,7 +49,7 @@ public sealed unsafe class MpiCollective : ICollective, IBatchNormSync, IDisposa
         foreach (var bucket in Buckets(grads)) AverageBucket(bucket);
     }
 
-    /// <summary>Consecutive gradients of one dtype, up to <see cref="BucketBytes"/> each (a larger one alone).</summary>
+    /// <summary>Consecutive gradients of one dtype and device, up to <see cref="BucketBytes"/> each (a larger one alone).</summary>
     public static IEnumerable<List<Tensor>> Buckets(IReadOnlyList<Tensor> grads)
     {
         var bucket = new List<Tensor>();
@@ -57,7 +57,7 @@ public sealed unsafe class MpiCollective : ICollective, IBatchNormSync, IDisposa
         foreach (var g in grads)
         {
             long size = g.numel() * g.ElementSize;
-            bool full = bucket.Count > 0 && (bytes + size > BucketBytes || g.dtype != bucket[0].dtype);
+            bool full = bucket.Count > 0 && (bytes + size > BucketBytes || g.dtype != bucket[0].dtype || g.device_type != bucket[0].device_type || g.device_index != bucket[0].device_index);
             if (full) { yield return bucket; bucket = []; bytes = 0; }
             bucket.Add(g);
             bytes += size;
@@ -65,20 +65,8 @@ public sealed unsafe class MpiCollective : ICollective, IBatchNormSync, IDisposa
         if (bucket.Count > 0) yield return bucket;
     }
 
-    void AverageBucket(List<Tensor> grads)
-    {
-        using var scope = NewDisposeScope();
-        var type = TypeOf(grads[0].dtype);
-        var flat = cat(grads.Select(g => g.reshape(-1)).ToList(), 0).cpu().contiguous();   // [Σ numel]
-        unsafe { OnHost(flat, (p, bytes) => AllReduceChunks(p, bytes, type, MpiOp.Sum)); }
-        flat.div_(WorldSize);
-        long offset = 0;
-        foreach (var g in grads)
-        {
-            g.copy_(flat.narrow(0, offset, g.numel()).view(g.shape));
-            offset += g.numel();
-        }
-    }
+    void AverageBucket(List<Tensor> grads) =>
+        HostStaging.AverageBucket(grads, WorldSize, host => OnHost(host, (p, bytes) => AllReduceChunks(p, bytes, TypeOf(host.dtype), MpiOp.Sum)));
 
     public double[] Sum(double[] values) => Reduce(values, MpiOp.Sum);
 

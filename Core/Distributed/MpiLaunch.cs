@@ -23,10 +23,13 @@ public sealed record MpiLaunch(int Rank, int WorldSize, int LocalRank)
     /// The device of this rank: a CUDA device in the config becomes cuda:LocalRank (one process per GPU; wrapped
     /// around the visible devices), CPU stays CPU.
     /// </summary>
-    public Device DeviceFor(Device configured)
+    public Device DeviceFor(Device configured) =>
+        DeviceFor(configured, configured.type == DeviceType.CUDA ? cuda.device_count() : 0);
+
+    /// <summary>As <see cref="DeviceFor(Device)"/> with the number of visible CUDA devices given (OMPI_COMM_WORLD_LOCAL_RANK → cuda:i).</summary>
+    public Device DeviceFor(Device configured, int visibleDevices)
     {
         if (configured.type != DeviceType.CUDA) return configured;
-        int count = Math.Max(cuda.device_count(), 1);
-        return new Device(DeviceType.CUDA, LocalRank % count);
+        return new Device(DeviceType.CUDA, LocalRank % Math.Max(visibleDevices, 1));
     }
 }

@@ -44,6 +44,21 @@ public static unsafe class MpiNative
         Ops[MpiOp.Max] = Symbol("ompi_mpi_op_max");
     }
 
+    /// <summary>
+    /// The MPI library's own version line (MPI_Get_library_version, callable before MPI_Init), or null when
+    /// libmpi.so.40 cannot be loaded here: what `snn doctor` reports.
+    /// </summary>
+    public static string? LibraryVersion()
+    {
+        if (!NativeLibrary.TryLoad(Library, out var lib)) return null;
+        if (!NativeLibrary.TryGetExport(lib, "MPI_Get_library_version", out var function)) return null;
+        var buffer = new byte[8192]; // MPI_MAX_LIBRARY_VERSION_STRING is 256 in Open MPI; generous for others
+        int length = 0;
+        fixed (byte* p = buffer) ((delegate* unmanaged<byte*, int*, int>)function)(p, &length);
+        var text = System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length));
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim().TrimEnd(',');
+    }
+
     static IntPtr Symbol(string name) => NativeLibrary.GetExport(_lib, name);
 
     /// <summary>MPI_Init_thread with MPI_THREAD_SERIALIZED (autograd may call from its own thread, never concurrently), unless already initialised.</summary>

@@ -1,4 +1,4 @@
-// The gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (RATEBP.md §2–3); OTTT and SLTT in OnlineEstimators.cs.
+// The gradient estimators over one network and batch: BPTT-M, BPTT-S, Rate-M, Rate-S (docs/rate-bp.md §2–3); OTTT and SLTT in OnlineEstimators.cs.
 using System.Diagnostics;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
@@ -148,7 +148,7 @@ public abstract class GradientEstimator(EstimatorOptions options)
     }
 }
 
-/// <summary>Backpropagation through time: one graph over all T steps (RATEBP.md §2).</summary>
+/// <summary>Backpropagation through time: one graph over all T steps (docs/rate-bp.md §2).</summary>
 public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : GradientEstimator(options)
 {
     public override EstimatorKind Kind => multiStep ? EstimatorKind.BpttM : EstimatorKind.BpttS;
@@ -170,7 +170,7 @@ public sealed class BpttEstimator(EstimatorOptions options, bool multiStep) : Gr
 }
 
 /// <summary>
-/// Rate-based backpropagation (RATEBP.md §3): a spike pass over T steps without a graph records rates, eligibilities
+/// Rate-based backpropagation (docs/rate-bp.md §3): a spike pass over T steps without a graph records rates, eligibilities
 /// and BN statistics; one rate pass on the time-averaged input builds a graph the size of one step; backward once.
 /// The output (and so the loss) equals the spike pass's mean output; gradients are scaled per <see cref="RateScaling"/>.
 /// </summary>
@@ -183,9 +183,9 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
         network.train();
         long clock = StartClock(input.Data.device);
         var ctx = NewContext(record: true);
-        SpikePass(network, input, ctx);
+        var spikeOutput = SpikePass(network, input, ctx);
         double spikePass = Elapsed(ref clock, input.Data.device);
-        var output = network.Rate(input, ctx);
+        var output = SpikeValueRateGradient(spikeOutput, network.Rate(input, ctx));
         var loss = Loss(output, labels);
         double ratePass = Elapsed(ref clock, input.Data.device);
         double scale = Options.RateGradientScale == RateScaling.InverseT ? 1.0 / Options.TimeSteps : 1.0;
@@ -200,32 +200,47 @@ public sealed class RateEstimator(EstimatorOptions options, bool multiStep) : Gr
     /// rate-S the membranes) survives it, so nothing of the T steps' activations is alive during the rate pass and backward.
     /// Rate-S also frees each step's intermediates before the next step: its peak does not grow with T.
     /// </summary>
-    void SpikePass(SpikingNetwork network, SpikeInput input, PassContext ctx)
+    Tensor SpikePass(SpikingNetwork network, SpikeInput input, PassContext ctx)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();
+        Tensor mean;
         if (multiStep)
         {
-            network.MultiStep(input, ctx);
+            mean = network.MultiStep(input, ctx).Mean;
             Probe?.Invoke(EstimatorPhase.ForwardDone, [scope]);
         }
         else
         {
-            for (int t = 0; t < ctx.TimeSteps; t++) ScopedStep(network, input, ctx, t, scope);
+            var outputs = new Tensor[ctx.TimeSteps];
+            for (int t = 0; t < ctx.TimeSteps; t++) outputs[t] = ScopedStep(network, input, ctx, t, scope);
+            mean = stack(outputs).mean([0]); // as SpikingNetwork.SingleStep, so that the value is BPTT-S's bit for bit
         }
-        scope.MoveToOuter(ctx.Tensors().Where(scope.Contains).ToList());
+        scope.MoveToOuter([.. ctx.Tensors().Where(scope.Contains), mean]);
+        return mean;
     }
 
-    /// <summary>One single step in its own scope: the state it leaves in ctx moves to <paramref name="pass"/>, the state it replaced is freed.</summary>
-    void ScopedStep(SpikingNetwork network, SpikeInput input, PassContext ctx, int t, DisposeScope pass)
+    /// <summary>
+    /// The network's output: the spike pass's mean read-out [B, K] in value (BPTT's forward, so the loss equals BPTT's
+    /// bit for bit), the rate pass's graph for the gradient: y = y_spike + (y_rate − stopgrad(y_rate)).
+    /// </summary>
+    static Tensor SpikeValueRateGradient(Tensor spikeOutput, Tensor rateOutput) =>
+        spikeOutput + (rateOutput - rateOutput.detach());
+
+    /// <summary>
+    /// One single step in its own scope: the state it leaves in ctx and the step's read-out [B, K] move to
+    /// <paramref name="pass"/>, the state it replaced is freed.
+    /// </summary>
+    Tensor ScopedStep(SpikingNetwork network, SpikeInput input, PassContext ctx, int t, DisposeScope pass)
     {
         var before = ctx.Tensors();
         using var step = NewDisposeScope();
-        network.Step(input, ctx, t);
+        var output = network.Step(input, ctx, t);
         if (t == ctx.TimeSteps - 1) Probe?.Invoke(EstimatorPhase.ForwardDone, [pass, step]);
         var after = ctx.Tensors();
-        step.MoveToOuter(after.Where(step.Contains).ToList());
+        step.MoveToOuter([.. after.Where(step.Contains), output]);
         var kept = new HashSet<Tensor>(after, ReferenceEqualityComparer.Instance);
         foreach (var old in before.Where(old => !kept.Contains(old))) old.Dispose();
+        return output;
     }
 }

@@ -1,4 +1,4 @@
-// Batch normalisation in the three modes, including rate-BP's rate pass with spike-pass statistics (RATEBP.md §3).
+// Batch normalisation in the three modes, including rate-BP's rate pass with spike-pass statistics (docs/rate-bp.md).
 using SnnDsl.Dsl.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -50,14 +50,23 @@ public sealed class BatchNormLayer : SpikingLayer
     Tensor Normalise(Tensor x, PassContext ctx)
     {
         if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync);
-        if (!training || !ctx.Record)
-            return F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
-        // spike pass (no graph): statistics of this batch, kept for the rate pass
-        var dims = ReducedDims(x);
-        var (variance, mean) = var_mean(x, dims, unbiased: false);
+        // BPTT, evaluation and the spike pass alike: one kernel, which in training also updates the running statistics
+        var y = F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
+        if (training && ctx.Record) RecordSpikePass(x, ctx);
+        return y;
+    }
+
+    /// <summary>
+    /// The spike pass is BPTT's forward bit for bit (docs/rate-bp.md): its output comes from the training-mode kernel
+    /// above, and the batch mean and biased variance the rate pass needs are computed beside it for the record only
+    /// (normalising with them instead rounds differently, and a membrane on the threshold would fire in one pass only).
+    /// </summary>
+    void RecordSpikePass(Tensor x, PassContext ctx)
+    {
+        var (variance, mean) = var_mean(x, ReducedDims(x), unbiased: false);
         Record(ctx, mean, variance);
-        UpdateRunning(mean, variance, x.numel() / x.shape[1], countBatch: true);
-        return F.batch_norm(x, mean, variance, Weight, Bias, false, 0.0, _spec.Eps);
+        using var _ = no_grad();
+        BatchesTracked.add_(1);
     }
 
     // SyncBN, training: global statistics (differentiable when x needs a graph), recorded in the spike pass

@@ -8,24 +8,24 @@ using F = TorchSharp.torch.nn.functional;
 namespace SnnDsl.Core.Layers;
 
 /// <summary>
-/// A stateless layer with a weight and an optional bias [out], both initialised as PyTorch initialises them. The
-/// tensors are read back from the module's registry on every use: <c>Module.to(device | dtype)</c> replaces registered
-/// parameters with new ones, so a reference kept in a field or property of another name would hold a freed tensor.
+/// A stateless layer with a weight and an optional bias [out], initialised as its description says (PyTorch's default
+/// unless an `init` scheme is given). The tensors are read back from the module's registry on every use:
+/// <c>Module.to(device | dtype)</c> replaces registered parameters with new ones, so a reference kept in a field or
+/// property of another name would hold a freed tensor.
 /// </summary>
 public abstract class WeightedLayer : StatelessLayer
 {
     /// <param name="weightShape">[out, ...]; the bias has weightShape[0] elements.</param>
-    /// <param name="fanIn">Inputs feeding one output, for the initialisation bounds.</param>
-    protected WeightedLayer(string name, string path, long[] weightShape, bool bias, long fanIn, Generator? generator) : base(name, path)
+    /// <param name="fans">Inputs feeding one output (fan_in) and outputs fed by one input (fan_out), for the initialisation.</param>
+    protected WeightedLayer(string name, string path, long[] weightShape, bool bias, (long In, long Out) fans, InitSpec? init,
+        Generator? generator) : base(name, path)
     {
         FanIn = fanIn;
         var weight = new Parameter(empty(weightShape));
-        Init.KaimingUniform(weight, fanIn, generator);
+        var biasTensor = bias ? new Parameter(empty(weightShape[0])) : null;
+        Init.Apply(init ?? InitSpec.Default, weight, biasTensor, fans, generator);
         register_parameter("weight", weight);
-        if (!bias) return;
-        var biasTensor = new Parameter(empty(weightShape[0]));
-        Init.FanInUniform(biasTensor, fanIn, generator);
-        register_parameter("bias", biasTensor);
+        if (biasTensor is not null) register_parameter("bias", biasTensor);
     }
 
     public Parameter Weight => Registry.Parameter(this, "weight");
@@ -35,10 +35,10 @@ public abstract class WeightedLayer : StatelessLayer
     public long FanIn { get; }
 }
 
-/// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out]. PyTorch's default initialisation.</summary>
+/// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out].</summary>
 public sealed class ConvLayer(ConvSpec spec, string path, long inChannels, Generator? generator = null)
     : WeightedLayer(spec.Name, path, [spec.OutChannels, inChannels / spec.Groups, spec.Kernel, spec.Kernel], spec.Bias,
-        inChannels / spec.Groups * spec.Kernel * spec.Kernel, generator)
+        (inChannels / spec.Groups * spec.Kernel * spec.Kernel, spec.OutChannels * spec.Kernel * spec.Kernel), spec.Init, generator)
 {
     readonly ConvSpec _spec = spec;
 
@@ -78,7 +78,7 @@ public sealed class ConvLayer(ConvSpec spec, string path, long inChannels, Gener
 
 /// <summary>Fully connected layer; weight [out, in], optional bias [out].</summary>
 public sealed class LinearLayer(LinearSpec spec, string path, long inFeatures, Generator? generator = null)
-    : WeightedLayer(spec.Name, path, [spec.OutFeatures, inFeatures], spec.Bias, inFeatures, generator)
+    : WeightedLayer(spec.Name, path, [spec.OutFeatures, inFeatures], spec.Bias, (inFeatures, spec.OutFeatures), spec.Init, generator)
 {
     // x: [N, in] -> [N, out]
     public override Tensor Apply(Tensor x) => F.linear(x, Weight, Bias);
@@ -117,19 +117,4 @@ public sealed class MaxPoolLayer(MaxPoolSpec spec, string path) : NonlinearLayer
     // x: [N, C, H, W] -> [N, C, H', W']
     public override Tensor Apply(Tensor x) =>
         F.max_pool2d(x, kernel_size: spec.Kernel, stride: spec.Stride, padding: spec.Padding);
-}
-
-/// <summary>PyTorch's default initialisation of conv and linear layers.</summary>
-public static class Init
-{
-    /// <summary>kaiming_uniform(a = √5): U(−b, b) with b = √(6 / ((1 + a²)·fan_in)) = 1/√fan_in.</summary>
-    public static void KaimingUniform(Tensor weight, long fanIn, Generator? generator) => FanInUniform(weight, fanIn, generator);
-
-    /// <summary>U(−1/√fan_in, 1/√fan_in), PyTorch's bias initialisation.</summary>
-    public static void FanInUniform(Tensor t, long fanIn, Generator? generator)
-    {
-        double bound = fanIn > 0 ? 1.0 / Math.Sqrt(fanIn) : 0.0;
-        using var _ = no_grad();
-        t.uniform_(-bound, bound, generator);
-    }
 }

@@ -43,16 +43,20 @@ public static class WeightIO
         Path.GetExtension(path).ToLowerInvariant() is ".pt" or ".pth" or ".pkl" ? WeightFormat.PyTorch : WeightFormat.Safetensors;
 
     /// <summary>Reads a file and copies it into the network's state (parameters and buffers) under no_grad.</summary>
-    public static void Load(nn.Module network, string path, WeightMapping mapping)
+    public static void Load(nn.Module network, string path, WeightMapping mapping) => Load(network, path, new WeightMap(mapping));
+
+    /// <summary>Reads a file and copies it into the network's state; a name map first renames the file's tensors to ours.</summary>
+    public static void Load(nn.Module network, string path, WeightMap map)
     {
         using var scope = NewDisposeScope();
-        Apply(network, Read(path), mapping);
+        var source = Read(path);
+        Apply(network, map.Names is null ? source : map.Names.ToOurs(source), map.Mapping);
     }
 
     /// <summary>Copies source tensors into the network's state; throws <see cref="WeightsException"/> naming the first tensor that does not fit.</summary>
     public static void Apply(nn.Module network, IReadOnlyList<KeyValuePair<string, Tensor>> source, WeightMapping mapping)
     {
-        var target = network.state_dict().ToList();
+        var target = StateDict(network);
         var pairs = mapping == WeightMapping.ByName ? PairByName(target, source) : PairByOrder(target, source);
         using var _ = no_grad();
         foreach (var (into, from) in pairs) into.copy_(from);
@@ -67,29 +71,51 @@ public static class WeightIO
         var known = target.Select(kv => kv.Key).ToHashSet();
         var extra = source.FirstOrDefault(kv => !known.Contains(kv.Key));
         if (extra.Key is not null) throw new WeightsException($"the file's tensor '{extra.Key}' has no place in the network");
-        return target.Select(kv => (kv.Value, Fit(kv.Key, kv.Value, kv.Key, byName[kv.Key], null))).ToList();
+        var filePosition = source.Select((kv, i) => (kv.Key, i)).ToDictionary(p => p.Key, p => p.i + 1);
+        return target.Select((kv, i) => (kv.Value, Fit(kv.Key, kv.Value, i + 1, kv.Key, byName[kv.Key], filePosition[kv.Key]))).ToList();
     }
 
     static List<(Tensor Into, Tensor From)> PairByOrder(List<KeyValuePair<string, Tensor>> target, IReadOnlyList<KeyValuePair<string, Tensor>> source)
     {
         if (source.Count != target.Count)
             throw new WeightsException($"the file has {source.Count} tensors, the network {target.Count}: order mapping needs the same number");
-        return target.Select((kv, i) => (kv.Value, Fit(kv.Key, kv.Value, source[i].Key, source[i].Value, i + 1))).ToList();
+        return target.Select((kv, i) => (kv.Value, Fit(kv.Key, kv.Value, i + 1, source[i].Key, source[i].Value, i + 1))).ToList();
     }
 
-    static Tensor Fit(string name, Tensor into, string fileName, Tensor from, int? position)
+    // positions are 1-based, in PyTorch's order on the network's side
+    static Tensor Fit(string name, Tensor into, int position, string fileName, Tensor from, int filePosition)
     {
         if (into.shape.SequenceEqual(from.shape)) return from;
-        string where = position is null ? $"tensor '{fileName}'" : $"tensor {position} of the file, '{fileName}',";
-        throw new WeightsException($"{where} has shape {Show(from.shape)} but the network's '{name}' has shape {Show(into.shape)}");
+        throw new WeightsException($"tensor {filePosition} of the file, '{fileName}', has shape {Show(from.shape)} " +
+            $"but tensor {position} of the network, '{name}', has shape {Show(into.shape)}");
+    }
+
+    /// <summary>
+    /// The network's parameters and buffers in PyTorch's state_dict order: module by module in registration order
+    /// (depth-first), each module's own parameters and then its own buffers; the order `snn check` lists, and the
+    /// order of a file written by torch.save(model.state_dict()). (TorchSharp's state_dict() lists every parameter
+    /// before every buffer.)
+    /// </summary>
+    public static List<KeyValuePair<string, Tensor>> StateDict(nn.Module network)
+    {
+        var result = new List<KeyValuePair<string, Tensor>>();
+        AddModule(network, "", result);
+        return result;
+    }
+
+    static void AddModule(nn.Module module, string prefix, List<KeyValuePair<string, Tensor>> into)
+    {
+        foreach (var (name, p) in module.named_parameters(recurse: false)) into.Add(new(prefix + name, p));
+        foreach (var (name, b) in module.named_buffers(recurse: false)) into.Add(new(prefix + name, b));
+        foreach (var (name, child) in module.named_children()) AddModule(child, prefix + name + ".", into);
     }
 
     /// <summary>Shapes as [a, b, c].</summary>
     public static string Show(long[] shape) => "[" + string.Join(", ", shape) + "]";
 
-    /// <summary>Writes the network's state dict (on the CPU) as safetensors or a PyTorch .pt state dict.</summary>
+    /// <summary>Writes the network's state dict (on the CPU, in PyTorch's order) as safetensors or a PyTorch .pt state dict.</summary>
     public static void Save(nn.Module network, string path, WeightFormat format) =>
-        Write(network.state_dict().ToList(), path, format);
+        Write(StateDict(network), path, format);
 
     /// <summary>Writes named tensors (moved to the CPU) in the given format.</summary>
     public static void Write(IEnumerable<KeyValuePair<string, Tensor>> tensors, string path, WeightFormat format)

@@ -1,4 +1,4 @@
-// The discrete-time LIF neuron (RATEBP.md §1) as small pure functions: charge, fire, reset, and the eligibility trace.
+// The discrete-time LIF neuron (docs/rate-bp.md §1) as small pure functions: charge, fire, reset, and the eligibility trace.
 using SnnDsl.Core.Surrogates;
 using SnnDsl.Dsl.Model;
 using static TorchSharp.torch;
@@ -53,7 +53,7 @@ public static class LifDynamics
 }
 
 /// <summary>
-/// The eligibility recursion of rate-BP (RATEBP.md §3): ρ_t = ∂u_t/∂x̄ for a constant input x̄, starting at ρ_0 = 1:
+/// The eligibility recursion of rate-BP (docs/rate-bp.md §3): ρ_t = ∂u_t/∂x̄ for a constant input x̄, starting at ρ_0 = 1:
 /// ρ_{t+1} = 1 + λ·ρ_t·∂v_t/∂u_t, with ∂v/∂u = 1 (soft, detached), 1 − V_th·sg (soft), 1 − s (hard, detached),
 /// (1 − s) + (V_reset − u)·sg (hard). The eligibility is e = (1/T)·Σ_t sg_t·ρ_t.
 /// </summary>

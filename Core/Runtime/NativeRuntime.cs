@@ -1,4 +1,5 @@
 // Loads libtorch for every way SnnDsl runs (CLI, tests, fsi scripts), applying the Debian 12 GLIBCXX fix where needed.
+using System.Reflection;
 using System.Runtime.InteropServices;
 using TorchSharp;
 
@@ -19,6 +20,12 @@ public static class NativeRuntime
     const string AnchorSymbol = "_ZSt21ios_base_library_initv"; // std::ios_base_library_init(), defined from 3.4.32 on
     static readonly object Gate = new();
     static bool _loaded;
+
+    /// <summary>The folder libtorch's libraries were loaded from (after <see cref="EnsureLoaded"/>).</summary>
+    public static string? LibTorchDirectory { get; private set; }
+
+    /// <summary>The user's libtorch (SNNDSL_LIBTORCH) when one was loaded instead of the NuGet package's; null otherwise.</summary>
+    public static LibTorchFolder? UserLibTorch { get; private set; }
 
     /// <summary>Makes libtorch usable in this process; safe to call many times and from several threads.</summary>
     public static void EnsureLoaded()
@@ -42,12 +49,55 @@ public static class NativeRuntime
                 "build the project (dotnet build) so the libtorch-cpu-linux-x64 natives are copied.");
         var bridge = Path.Combine(dir, "libLibTorchSharp.so");
         if (!SystemLibStdCxxHas(AnchorSymbol)) PatchBridge(bridge);
+        UserLibTorch = LibTorchFolder.FromEnvironment(Environment.GetEnvironmentVariable);
+        if (UserLibTorch is { } user) LoadUserLibTorch(user, bridge);
+        else LoadPackageLibTorch(dir, bridge);
+    }
+
+    static void LoadPackageLibTorch(string dir, string bridge)
+    {
+        if (FindLibrary("libtorch_cpu.so", dir) is null)
+            throw new NativeRuntimeException(
+                $"no libtorch was found beside {bridge} or in the NuGet cache (a build with -p:SnnExternalLibTorch=true ships none); " +
+                $"set {LibTorchFolder.FolderVariable} to a libtorch {LibTorchFolder.ExpectedVersion} lib/ folder or to PyTorch's torch/lib.");
         foreach (var lib in new[] { "libc10.so", "libtorch_cpu.so", "libtorch.so" })
         {
             var path = FindLibrary(lib, dir);
-            if (path is not null) Load(path);
+            if (path is null) continue;
+            Load(path);
+            LibTorchDirectory ??= Path.GetDirectoryName(path);
         }
         Load(bridge);
+    }
+
+    /// <summary>
+    /// Loads the user's libtorch by full path, then the bridge, whose dependencies the dynamic loader resolves by soname to
+    /// the libraries already loaded. TorchSharp's own loader would then load the package's copies beside the bridge (a
+    /// second libtorch in one process registers every operator twice and aborts), so it is told its backend is loaded.
+    /// </summary>
+    static void LoadUserLibTorch(LibTorchFolder user, string bridge)
+    {
+        foreach (var lib in LibTorchFolder.Libraries)
+        {
+            var path = Path.Combine(user.Directory, lib);
+            if (File.Exists(path)) Load(path);
+        }
+        Load(bridge);
+        LibTorchDirectory = user.Directory;
+        MarkTorchSharpBackendLoaded();
+        Console.Error.WriteLine($"snndsl: libtorch {user.Version} from {user.Directory} ({LibTorchFolder.FolderVariable})");
+    }
+
+    static void MarkTorchSharpBackendLoaded()
+    {
+        const BindingFlags Static = BindingFlags.NonPublic | BindingFlags.Static;
+        foreach (var name in new[] { "nativeBackendLoaded", "nativeBackendCudaLoaded" })
+        {
+            var field = typeof(torch).GetField(name, Static)
+                ?? throw new NativeRuntimeException($"this TorchSharp has no '{name}' flag, so {LibTorchFolder.FolderVariable} cannot keep it from loading a second libtorch; unset {LibTorchFolder.FolderVariable}.");
+            if (name == "nativeBackendCudaLoaded" && !File.Exists(Path.Combine(LibTorchDirectory!, "libtorch_cuda.so"))) continue;
+            field.SetValue(null, true);
+        }
     }
 
     static void PatchBridge(string bridge)

@@ -44,7 +44,7 @@ public static class DataSources
         [
             $"data: cifar10-dvs from {root}: {train.Classes.Count} classes, train {train.Recordings.Count} / test {test.Recordings.Count} recordings",
             $"data: split {split.Describe()}",
-            $"data: {settings.Frames} frames split by {config.DvsFrameSplit}, {settings.Size}x{settings.Size}, cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
+            $"data: {settings.Frames} frames split by {config.DvsFrameSplit}, {settings.Size}x{settings.Size} ({config.DvsResize} resize), cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
             $"data: training augmentation: {(augment.HorizontalFlip ? "clip flip" : "no flip")}, roll ±{augment.Roll} px",
         ];
         var report = new DataReport(TrainingData.Cifar10Dvs, description, train.Recordings.Count, test.Recordings.Count,

@@ -41,7 +41,7 @@ public sealed class Trainer
         if (config.Threads > 0) set_num_threads(config.Threads);
         manual_seed(config.Seed);
         Network = NetworkBuilder.Build(spec, config.Seed, device);
-        if (config.Weights is not null) LoadWeights(Network, config.Weights, config.WeightsMap);
+        if (config.Weights is not null) LoadWeights(Network, config.Weights, config.WeightsMap, config.Network);
         collective.Broadcast([.. Network.state_dict().Values]);
         Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
         Estimator = GradientEstimator.Create(config.EstimatorKind,
@@ -51,9 +51,11 @@ public sealed class Trainer
     }
 
     /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
-    public static void LoadWeights(SpikingNetwork network, string path, string mapping)
+    /// <param name="mapping">name | order | reference | a .names.tsv file (<see cref="WeightMap.Parse"/>).</param>
+    /// <param name="networkFile">The network's file: "reference" reads the name map beside it.</param>
+    public static void LoadWeights(SpikingNetwork network, string path, string mapping, string networkFile)
     {
-        try { WeightIO.Load(network, path, mapping == "order" ? WeightMapping.ByOrder : WeightMapping.ByName); }
+        try { WeightIO.Load(network, path, WeightMap.Parse(mapping, networkFile)); }
         catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
     }
 

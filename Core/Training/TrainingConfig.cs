@@ -54,6 +54,11 @@ public sealed record TrainingConfig
     public int DvsFrames { get; init; }
     /// <summary>CIFAR10-DVS: split the events of a recording into frames by "number" (as published) or "time".</summary>
     public string DvsFrameSplit { get; init; } = "number";
+    /// <summary>
+    /// CIFAR10-DVS frame resize: "area" (average the counts) or "paper" (the reference's ToPILImage + Resize: byte wrap,
+    /// Pillow's premultiplied 'LA' antialiased bilinear filter, values in [0, 1]; docs/events-and-imagenet.md).
+    /// </summary>
+    public string DvsResize { get; init; } = "area";
     /// <summary>CIFAR10-DVS frame side after resizing (48 as published).</summary>
     public int DvsSize { get; init; } = 48;
     /// <summary>CIFAR10-DVS train/test split: index, random[:SEED] or tebn; no default (required for that dataset).</summary>
@@ -123,12 +128,13 @@ public sealed record TrainingConfig
         Require(LabelSmoothing >= 0 && LabelSmoothing < 1, "label smoothing must be in [0, 1)");
         Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
         Require(Threads >= 0 && Workers >= 1, "threads must be >= 0 and workers >= 1");
-        Require(WeightsMap is "name" or "order", $"unknown weights mapping '{WeightsMap}'; expected name or order");
+        Require(Model.WeightMap.IsValid(WeightsMap), $"unknown weights mapping '{WeightsMap}'; expected {Model.WeightMap.Choices}");
         Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
         Require(DvsFrames >= 0 && DvsSize >= 1 && DvsRoll >= 0 && ImageSize >= 1, "DVS frames and roll must be non-negative, DVS and image sizes positive");
         Require(TrainingData.DatasetNames.Contains(Dataset.ToLowerInvariant()),
             $"unknown dataset '{Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
         Require(DvsFrameSplit is "number" or "time", $"unknown DVS frame split '{DvsFrameSplit}'; expected number or time");
+        Require(DvsResize is "area" or "paper", $"unknown DVS resize '{DvsResize}'; expected area or paper");
         if (Dataset.Equals(TrainingData.Cifar10Dvs, StringComparison.OrdinalIgnoreCase)) ValidateDvs();
         return this;
     }
@@ -148,7 +154,8 @@ public sealed record TrainingConfig
 
     /// <summary>The CIFAR10-DVS frame settings of this run (frames = T unless set).</summary>
     public Data.DvsSettings DvsFrameSettings() => new(DvsFrames == 0 ? TimeSteps : DvsFrames,
-        DvsFrameSplit == "time" ? Data.FrameSplit.Time : Data.FrameSplit.Number, DvsSize);
+        DvsFrameSplit == "time" ? Data.FrameSplit.Time : Data.FrameSplit.Number, DvsSize,
+        DvsResize == "paper" ? Data.FrameResize.Paper : Data.FrameResize.Area);
 
     static void Require(bool condition, string message)
     {

@@ -154,17 +154,18 @@ public sealed partial class Binder
             return false;
         }
         if (input is null || bodyShape is null || input.Equals(bodyShape)) return true;
-        shortcut = Projection(input, bodyShape);
+        shortcut = Projection(input, bodyShape, scope.Init);
         if (shortcut is not null) { shape = bodyShape; return true; }
         diagnostics.CannotDeriveShortcut(source, syntax?.Span ?? residual.Span, input.ToString(), bodyShape.ToString());
         return false;
     }
 
-    static SequenceSpec? Projection(Shape input, Shape output)
+    // the derived conv 1×1 starts as the `init` declaration in force says, like every written conv
+    static SequenceSpec? Projection(Shape input, Shape output, InitSpec? init)
     {
         if (input.Rank != 3 || output.Rank != 3 || output[1] == 0 || output[2] == 0) return null;
         int stride = (int)Math.Max(1, (input[1] + output[1] - 1) / output[1]);
-        var projection = new SequenceSpec("shortcut", [new ConvSpec("0", output[0], 1, stride, 0, Bias: false), new BatchNormSpec("1")]);
+        var projection = new SequenceSpec("shortcut", [new ConvSpec("0", output[0], 1, stride, 0, Bias: false, Init: init), new BatchNormSpec("1")]);
         try
         {
             return ShapeInference.OutputShape(projection, input).Equals(output) ? projection : null;

@@ -104,6 +104,9 @@ public sealed partial class Binder
                 case NeuronDeclarationSyntax n:
                     Neuron(n, globals);
                     break;
+                case InitDeclarationSyntax d:
+                    Init(d, globals);
+                    break;
                 case BlockDeclarationSyntax b:
                     Declare(b);
                     break;
@@ -153,6 +156,12 @@ public sealed partial class Binder
             scope.SetNeuron(kind, spec);
     }
 
+    void Init(InitDeclarationSyntax declaration, Scope scope)
+    {
+        var value = evaluator.Evaluate(declaration.Scheme, scope);
+        if (value is not null && factory.Init(value, declaration.Scheme.Span, scope) is { } spec) scope.SetInit(spec);
+    }
+
     // ---- sequences of statements ----
 
     List<LayerSpec> Sequence(IReadOnlyList<StatementSyntax> statements, string prefix, ref Shape? shape, Scope outer, bool topLevel)
@@ -173,6 +182,9 @@ public sealed partial class Binder
                     break;
                 case NeuronDeclarationSyntax n when !topLevel:
                     Neuron(n, scope);
+                    break;
+                case InitDeclarationSyntax d when !topLevel:
+                    Init(d, scope);
                     break;
                 case ItemSyntax item:
                     var name = item.Label?.Text ?? position.ToString();

@@ -15,11 +15,12 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
 
     static readonly string[] NeuronParameters = ["tau", "decay", "threshold", "reset", "reset_value", "detach_reset", "surrogate"];
     public static readonly IReadOnlyList<string> Surrogates = ["sigmoid", "atan", "piecewise_quadratic", "rectangular"];
+    public static readonly IReadOnlyList<string> InitSchemes = ["default", "normal", "kaiming_normal"];
 
     public static readonly IReadOnlyDictionary<string, Signature> Signatures = new[]
     {
-        new Signature("conv", ["channels", "kernel", "stride", "padding", "bias", "groups", "dilation"], 2, ["channels", "kernel"]),
-        new Signature("linear", ["features", "bias"], 1, ["features"]),
+        new Signature("conv", ["channels", "kernel", "stride", "padding", "bias", "groups", "dilation", "init"], 2, ["channels", "kernel"]),
+        new Signature("linear", ["features", "bias", "init"], 1, ["features"]),
         new Signature("bn", ["eps", "momentum"], 0, []),
         new Signature("lif", NeuronParameters, 0, []),
         new Signature("if", NeuronParameters.Where(p => p is not ("tau" or "decay")).ToArray(), 0, []),
@@ -46,7 +47,7 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         LayerSpec? layer = kind switch
         {
             "conv" => Conv(name, reader),
-            "linear" => reader.Size("features") is { } f && reader.Flag("bias", true) is { } b ? new LinearSpec(name, f, b) : null,
+            "linear" => reader.Size("features") is { } f && reader.Flag("bias", true) is { } b ? new LinearSpec(name, f, b, LayerInit(reader)) : null,
             "bn" => reader.Real("eps", 1e-5, 0, 1, false) is { } eps && reader.Real("momentum", 0.1, 0, 1) is { } m ? new BatchNormSpec(name, eps, m) : null,
             "lif" or "if" => Neuron(scope.Neuron(NeuronKindOf(kind)), reader) is { } n ? new NeuronLayerSpec(name, n) : null,
             "avgpool" => AvgPool(name, reader),
@@ -61,7 +62,7 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         return reader.Failed ? null : layer;
     }
 
-    static LayerSpec? Conv(string name, Reader r)
+    LayerSpec? Conv(string name, Reader r)
     {
         var channels = r.Size("channels");
         var kernel = r.Window("kernel", null, 1);
@@ -70,7 +71,60 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         var bias = r.Flag("bias", true);
         var groups = r.Window("groups", 1, 1, MaxChannels);
         var dilation = r.Window("dilation", 1, 1);
-        return r.Failed ? null : new ConvSpec(name, channels!.Value, kernel!.Value, stride!.Value, padding!.Value, bias!.Value, groups!.Value, dilation!.Value);
+        var init = LayerInit(r);
+        return r.Failed ? null : new ConvSpec(name, channels!.Value, kernel!.Value, stride!.Value, padding!.Value, bias!.Value, groups!.Value, dilation!.Value, init);
+    }
+
+    // `init = ...` of this layer, else the declaration in force
+    InitSpec? LayerInit(Reader r)
+    {
+        if (!r.Has("init")) return r.Scope.Init;
+        var argument = r.Argument("init");
+        var init = Init(argument.Value, argument.Span, r.Scope);
+        if (init is null) r.Fail();
+        return init;
+    }
+
+    /// <summary>`default`, `normal(std = 0.5)` / `normal(0.5, mean = 0)`, `kaiming_normal(mode = fan_out, nonlinearity = relu)`.</summary>
+    public InitSpec? Init(Value value, TextSpan span, Scope scope)
+    {
+        var (word, args) = value switch
+        {
+            CallValue c => (c.Name, c.Arguments),
+            WordValue w => (w.Word, []),
+            _ => (null, Array.Empty<(string?, Value)>()),
+        };
+        if (word is null) { diagnostics.WrongType(source, span, "the initialisation", "a scheme such as normal(std = 0.5)", value.Describe()); return null; }
+        if (evaluator.Choice(new WordValue(word), span, "the initialisation", InitSchemes) is not { } scheme) return null;
+        string[] allowed = scheme switch { "normal" => ["std", "mean"], "kaiming_normal" => ["mode", "nonlinearity"], _ => [] };
+        var named = new Dictionary<string, Value>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            var key = args[i].Item1 ?? (i < allowed.Length ? allowed[i] : null);
+            if (key is null || !allowed.Contains(key)) { diagnostics.UnknownArgument(source, span, scheme, args[i].Item1 ?? $"argument {i + 1}", allowed); return null; }
+            if (!named.TryAdd(key, args[i].Item2)) { diagnostics.ArgumentGivenTwice(source, span, scheme, key); return null; }
+        }
+        return scheme switch
+        {
+            "normal" => NormalInit(named, span, scope),
+            "kaiming_normal" => KaimingInit(named, span),
+            _ => InitSpec.Default,
+        };
+    }
+
+    InitSpec? NormalInit(Dictionary<string, Value> args, TextSpan span, Scope scope)
+    {
+        if (!args.TryGetValue("std", out var stdValue)) { diagnostics.MissingArgument(source, span, "normal", "std"); return null; }
+        var std = evaluator.Number(stdValue, span, "'std' of 'normal'", scope, 0, double.PositiveInfinity, false);
+        double? mean = args.TryGetValue("mean", out var m) ? evaluator.Number(m, span, "'mean' of 'normal'", scope, double.NegativeInfinity, double.PositiveInfinity) : 0.0;
+        return std is null || mean is null ? null : InitSpec.Normal(std.Value, mean.Value);
+    }
+
+    InitSpec? KaimingInit(Dictionary<string, Value> args, TextSpan span)
+    {
+        string? mode = args.TryGetValue("mode", out var m) ? evaluator.Choice(m, span, "'mode' of 'kaiming_normal'", ["fan_in", "fan_out"]) : "fan_in";
+        string? nonlinearity = args.TryGetValue("nonlinearity", out var n) ? evaluator.Choice(n, span, "'nonlinearity' of 'kaiming_normal'", ["relu", "linear"]) : "relu";
+        return mode is null || nonlinearity is null ? null : InitSpec.KaimingNormal(mode == "fan_out" ? FanMode.FanOut : FanMode.FanIn, nonlinearity == "relu");
     }
 
     static LayerSpec? AvgPool(string name, Reader r)

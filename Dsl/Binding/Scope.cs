@@ -1,4 +1,4 @@
-// Lexical scopes: network parameters, block arguments and loop variables, plus the neuron defaults in force.
+// Lexical scopes: network parameters, block arguments and loop variables, plus the neuron and init defaults in force.
 using SnnDsl.Dsl.Model;
 
 namespace SnnDsl.Dsl.Binding;
@@ -15,7 +15,14 @@ public sealed class Scope(Scope? parent)
 
     public IEnumerable<string> Names => variables.Keys.Concat(parent?.Names ?? []);
 
+    InitSpec? init;
+
     public void SetNeuron(NeuronKind kind, NeuronSpec spec) => neurons[kind] = spec;
+
+    public void SetInit(InitSpec spec) => init = spec;
+
+    /// <summary>The initialisation of conv and linear layers: the nearest `init` declaration; null (PyTorch's default) when none.</summary>
+    public InitSpec? Init => init ?? parent?.Init;
 
     /// <summary>The defaults for a neuron kind: the nearest declaration, else the paper's LIF (IF: the same without leak).</summary>
     public NeuronSpec Neuron(NeuronKind kind) =>

@@ -88,6 +88,9 @@ public static class Formatter
             case InputSyntax input:
                 output.Append("input ").Append(Expression(input.Shape));
                 break;
+            case InitDeclarationSyntax init:
+                output.Append("init ").Append(Expression(init.Scheme));
+                break;
             case NeuronDeclarationSyntax neuron:
                 output.Append("neuron ").Append(neuron.Kind.Text).Append(Arguments(neuron.Arguments));
                 break;

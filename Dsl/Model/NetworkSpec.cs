@@ -50,7 +50,7 @@ public sealed record SurrogateSpec(SurrogateKind Kind, double Alpha)
 }
 
 /// <summary>
-/// Neuron dynamics (RATEBP.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
+/// Neuron dynamics (docs/rate-bp.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
 /// (IF neurons: λ = 1). Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft reset, detached.
 /// </summary>
 public sealed record NeuronSpec(
@@ -72,10 +72,37 @@ public sealed record NeuronSpec(
 /// <summary>A layer of the description. Name is its path segment in parameter names ("0", "conv1", ...).</summary>
 public abstract record LayerSpec(string Name);
 
-public sealed record ConvSpec(string Name, long OutChannels, int Kernel, int Stride = 1, int Padding = 0,
-    bool Bias = true, int Groups = 1, int Dilation = 1) : LayerSpec(Name);
+/// <summary>A layer with a weight and an optional bias; Init says how they start (null: PyTorch's default).</summary>
+public interface IWeightedSpec
+{
+    InitSpec? Init { get; }
+}
 
-public sealed record LinearSpec(string Name, long OutFeatures, bool Bias = true) : LayerSpec(Name);
+public sealed record ConvSpec(string Name, long OutChannels, int Kernel, int Stride = 1, int Padding = 0,
+    bool Bias = true, int Groups = 1, int Dilation = 1, InitSpec? Init = null) : LayerSpec(Name), IWeightedSpec
+{
+    // as the compiler's, without "Init = " when the layer keeps PyTorch's default
+    protected override bool PrintMembers(System.Text.StringBuilder b)
+    {
+        if (base.PrintMembers(b)) b.Append(", ");
+        b.Append($"OutChannels = {OutChannels}, Kernel = {Kernel}, Stride = {Stride}, Padding = {Padding}, ");
+        b.Append($"Bias = {Bias}, Groups = {Groups}, Dilation = {Dilation}");
+        if (Init is not null) b.Append($", Init = {Init}");
+        return true;
+    }
+}
+
+public sealed record LinearSpec(string Name, long OutFeatures, bool Bias = true, InitSpec? Init = null) : LayerSpec(Name), IWeightedSpec
+{
+    // as the compiler's, without "Init = " when the layer keeps PyTorch's default
+    protected override bool PrintMembers(System.Text.StringBuilder b)
+    {
+        if (base.PrintMembers(b)) b.Append(", ");
+        b.Append($"OutFeatures = {OutFeatures}, Bias = {Bias}");
+        if (Init is not null) b.Append($", Init = {Init}");
+        return true;
+    }
+}
 
 public sealed record BatchNormSpec(string Name, double Eps = 1e-5, double Momentum = 0.1) : LayerSpec(Name);
 

@@ -7,8 +7,12 @@ public sealed class ShapeException(string path, string message) : Exception(mess
     public string Path { get; } = path;
 }
 
-/// <summary>One row of the layer table: where it is, what it is, and what it costs per sample and time step.</summary>
-public sealed record LayerInfo(string Path, string Kind, Shape Input, Shape Output, long Parameters, long Macs, long Neurons, int Depth);
+/// <summary>
+/// One row of the layer table: where it is, what it is, and what it costs per sample and time step. Init is the
+/// initialisation of a conv or linear layer as the language writes it ("normal(mean = 0, std = 0.5)"); null for others.
+/// </summary>
+public sealed record LayerInfo(string Path, string Kind, Shape Input, Shape Output, long Parameters, long Macs, long Neurons, int Depth,
+    string? Init = null);
 
 /// <summary>Computes every layer's output shape from the input shape; the single source of shapes for the checker and the builder.</summary>
 public static class ShapeInference
@@ -61,7 +65,8 @@ public static class ShapeInference
             default:
             {
                 var (output, parameters, macs, neurons) = Leaf(layer, path, input);
-                rows?.Add(new LayerInfo(path, KindName(layer), input, output, parameters, macs, neurons, depth));
+                var init = layer is IWeightedSpec weighted ? (weighted.Init ?? InitSpec.Default).ToString() : null;
+                rows?.Add(new LayerInfo(path, KindName(layer), input, output, parameters, macs, neurons, depth, init));
                 return output;
             }
         }

@@ -222,6 +222,7 @@ public sealed class Parser
             TokenKind.InputKeyword => Input(),
             TokenKind.NeuronKeyword => NeuronDeclaration(),
             TokenKind.BlockKeyword => BlockDeclaration(),
+            TokenKind.Identifier when StartsInitDeclaration() => InitDeclaration(),
             _ => LabelledItem(),
         };
         bool sameLine = previousEnd is not null && SameLine(previousEnd, first);
@@ -244,6 +245,15 @@ public sealed class Parser
         Advance();
         var kind = Name();
         return new NeuronDeclarationSyntax(kind, Current.Kind == TokenKind.OpenParen ? Arguments() : SyntaxList<ArgumentSyntax>.Empty);
+    }
+
+    // `init` is a keyword only where a scheme name follows it (`init normal(std = 0.5)`), so layers may still be labelled init
+    bool StartsInitDeclaration() => Current.Text == "init" && PeekToken(1).Kind == TokenKind.Identifier && SameLine(Current, PeekToken(1));
+
+    InitDeclarationSyntax InitDeclaration()
+    {
+        Advance();
+        return new InitDeclarationSyntax(Expression());
     }
 
     BlockDeclarationSyntax BlockDeclaration()

@@ -62,6 +62,9 @@ public sealed record InputSyntax(ExpressionSyntax Shape) : StatementSyntax;
 /// <summary>`neuron lif(tau = 1.25, ...)`: defaults for every later layer of that neuron kind in the enclosing body.</summary>
 public sealed record NeuronDeclarationSyntax(NameSyntax Kind, SyntaxList<ArgumentSyntax> Arguments) : StatementSyntax;
 
+/// <summary>`init normal(std = 0.5)`: the initialisation of every later conv and linear layer in the enclosing body.</summary>
+public sealed record InitDeclarationSyntax(ExpressionSyntax Scheme) : StatementSyntax;
+
 /// <summary>`block name(params) { ... }`: a parameterised group of layers, used like a layer.</summary>
 public sealed record BlockDeclarationSyntax(NameSyntax Name, SyntaxList<ParameterSyntax> Parameters, BodySyntax Body) : StatementSyntax;
 

@@ -62,6 +62,14 @@ let detachReset (v: bool) = arg "detach_reset" v
 let inline surrogate (kind: string) alpha =
     ArgumentSyntax(name "surrogate", CallExpressionSyntax(name kind, syntaxList [ arg "alpha" alpha ]))
 
+/// Initialisation schemes (values of `init`): defaultInit, normalInit 0.5, kaimingNormalInit "fan_out".
+let defaultInit = word "default"
+let inline normalInit std = CallExpressionSyntax(name "normal", syntaxList [ arg "std" std ]) :> ExpressionSyntax
+let kaimingNormalInit (mode: string) =
+    CallExpressionSyntax(name "kaiming_normal", syntaxList [ ArgumentSyntax(name "mode", word mode) ]) :> ExpressionSyntax
+/// `init = scheme` on one conv or linear layer, e.g. linear (param "classes") [ initWith defaultInit ].
+let initWith (scheme: ExpressionSyntax) = ArgumentSyntax(name "init", scheme)
+
 // ---- layers ----
 
 /// A block call or any layer by name with its arguments, e.g. call "basic" [ pos 64; stride 2 ].
@@ -134,6 +142,8 @@ let input (dims: int list) = InputSyntax(ints dims) :> StatementSyntax
 /// An input shape with parameters in it, e.g. inputOf [ param "channels"; param "size"; param "size" ].
 let inputOf (dims: ExpressionSyntax list) = InputSyntax(list dims) :> StatementSyntax
 let neuron (kind: string) (options: ArgumentSyntax list) = NeuronDeclarationSyntax(name kind, syntaxList options) :> StatementSyntax
+/// `init scheme`: the initialisation of every later conv and linear layer in the body, e.g. initDeclaration (normalInit 0.5).
+let initDeclaration (scheme: ExpressionSyntax) = InitDeclarationSyntax scheme :> StatementSyntax
 /// `block name(params) { ... }`.
 let block (blockName: string) (parameters: ParameterSyntax list) (statements: StatementSyntax list) =
     BlockDeclarationSyntax(name blockName, syntaxList parameters, body statements) :> StatementSyntax

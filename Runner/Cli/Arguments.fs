@@ -11,6 +11,8 @@ module ExitCode =
     let UserError = 1
     /// A failure of the tool itself.
     let InternalError = 2
+    /// `snn doctor`: a self-check computed something other than float64 on the CPU (each failure is named).
+    let CheckFailed = 3
 
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -68,6 +70,7 @@ type TrainArgs =
     | Dvs_Split of rule: string
     | Dvs_Frames of count: int
     | Dvs_Frame_Split of mode: string
+    | Dvs_Resize of mode: string
     | Dvs_Size of pixels: int
     | Dvs_Cache of path: string
     | No_Dvs_Flip
@@ -108,13 +111,14 @@ type TrainArgs =
             | Cutout _ -> "Cutout with one hole of this size (CIFAR: 16)."
             | Seed _ -> "seed of weights, data order, augmentation and dropout (default 0)."
             | Weights _ -> "start from these weights: our weights/checkpoint model.safetensors, a safetensors file or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Device _ -> "cpu (default) or cuda[:i] (needs the CUDA build)."
             | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
             | Workers _ -> "threads preparing each batch (default 1): JPEG decoding for imagenet, building the frame cache for cifar10-dvs."
             | Dvs_Split _ -> "cifar10-dvs train/test split, required: index (first 900 of each class train), random[:SEED] (seeded 9:1) or tebn (first 100 of each class test)."
             | Dvs_Frames _ -> "cifar10-dvs frames per clip (default: T; must equal T)."
             | Dvs_Frame_Split _ -> "cifar10-dvs: split a recording's events into frames by number (default, as published) or time."
+            | Dvs_Resize _ -> "cifar10-dvs: resize frames by area averaging of counts (default) or as the paper's code does (paper: byte wrap, Pillow's premultiplied LA bilinear filter; docs/events-and-imagenet.md)."
             | Dvs_Size _ -> "cifar10-dvs frame side after resizing (default 48); must match the network's input."
             | Dvs_Cache _ -> "cifar10-dvs frame cache folder (default <data>/.snndsl-cache)."
             | No_Dvs_Flip -> "cifar10-dvs: no horizontal clip flip in training (published: flip on)."
@@ -145,7 +149,7 @@ type EvalArgs =
             | Run _ -> "a run directory (its config.json and network.snn are used)."
             | Checkpoint _ -> "which checkpoint of the run: best (default) or last."
             | Weights _ -> "evaluate these weights (ours, safetensors or a PyTorch .pt state dict) instead of a checkpoint."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Data _ -> "folder of the dataset files, if not where the run found them."
             | Steps _ -> "time steps T (default: the run's)."
             | Batch_Size _ -> "samples per batch (default: the run's)."
@@ -190,7 +194,7 @@ type BenchArgs =
             | Device _ -> "cpu or cuda[:i] (default cpu)."
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
             | Weights _ -> "start from these weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
             | Seed _ -> "seed of the weights and the synthetic batch (default 0)."
 
@@ -215,7 +219,7 @@ type GradArgs =
             | File _ -> "the network file (.snn)."
             | Set _ -> "override a network parameter, as name=value (repeatable)."
             | Weights _ -> "weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict (default: seeded initialisation)."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default) or order (with shape checks)."
+            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
             | Batch_From _ -> "take the first batch of a dataset's test split: fashion-mnist, mnist, cifar10, cifar100."
             | Data _ -> "folder of the dataset for --batch-from (fashion-mnist has a default)."
             | Batch_File _ -> "take the batch from a safetensors file with tensors 'input' [B, ...] and 'labels' [B]."
@@ -230,6 +234,8 @@ type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string
     | [<Mandatory>] Format of format: string
     | Out of file: string
+    | Names of names: string
+    | Network of path: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -237,6 +243,18 @@ type ExportWeightsArgs =
             | Checkpoint _ -> "the weights file or checkpoint to convert."
             | Format _ -> "safetensors or pt."
             | Out _ -> "output file (default: the input's name with the format's extension)."
+            | Names _ -> "ours (default: the file's names and order) or reference: the paper's names, in its state_dict order, through the .names.tsv map beside --network."
+            | Network _ -> "the network file (.snn) whose name map --names reference uses."
+
+type DoctorArgs =
+    | Device of device: string
+    | Threads of count: int
+
+    interface IArgParserTemplate with
+        member this.Usage =
+            match this with
+            | Device _ -> "the device to self-check: cpu (default) or cuda[:i]."
+            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
@@ -247,6 +265,7 @@ type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Bench of ParseResults<BenchArgs>
     | [<CliPrefix(CliPrefix.None)>] Grad of ParseResults<GradArgs>
     | [<CliPrefix(CliPrefix.None)>] Export_Weights of ParseResults<ExportWeightsArgs>
+    | [<CliPrefix(CliPrefix.None)>] Doctor of ParseResults<DoctorArgs>
     | Version
     | [<Hidden; CliPrefix(CliPrefix.None)>] Allreduce_Bench of floats: int
 
@@ -261,5 +280,6 @@ type SnnArgs =
             | Bench _ -> "time and memory of training iterations per estimator and T on synthetic data (table, CSV, plot)."
             | Grad _ -> "loss, outputs and gradients of each estimator on the same weights and batch, compared with BPTT-M."
             | Export_Weights _ -> "convert a weights file to safetensors or a PyTorch .pt state dict."
+            | Doctor _ -> "what a new machine has (versions, libtorch folder, CPU, CUDA, MPI) and a self-check of every estimator on a device."
             | Version -> "print the version of snn and of the network language."
             | Allreduce_Bench _ -> "under mpirun: time the gradient all-reduce of this many floats (docs/distributed.md)."

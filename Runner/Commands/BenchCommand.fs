@@ -13,7 +13,7 @@ open SnnDsl.Runner.Commands.RunSupport
 /// Parsed options of one bench run.
 type BenchOptions =
     { File: string; Overrides: string list; Variants: BenchVariant list; Steps: int list
-      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMapping }
+      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMap }
 
 let optionsOf (args: ParseResults<BenchArgs>) =
     let device = args.TryGetResult BenchArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU
@@ -34,7 +34,7 @@ let optionsOf (args: ParseResults<BenchArgs>) =
       Threads = args.TryGetResult BenchArgs.Threads |> Option.map (requirePositive "--threads")
       OutDir = args.TryGetResult BenchArgs.Out
       Weights = args.TryGetResult BenchArgs.Weights
-      Mapping = parseMapping (args.TryGetResult BenchArgs.Weights_Map) }
+      Mapping = parseMapping (args.GetResult BenchArgs.File) (args.TryGetResult BenchArgs.Weights_Map) }
 
 let private loadAverage () =
     try File.ReadAllText("/proc/loadavg").Split(' ') |> Array.take 3 |> String.concat " " with _ -> "unknown"

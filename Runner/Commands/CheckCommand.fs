@@ -24,16 +24,16 @@ let private number (n: int64) = n.ToString("N0", System.Globalization.CultureInf
 
 /// The layer table as aligned text: one row per layer, containers indented above their children, then totals.
 let formatTable (network: NetworkSpec) (result: CompileResult) =
-    let header = [| "path"; "kind"; "output"; "params"; "MACs/step"; "neurons" |]
+    let header = [| "path"; "kind"; "output"; "params"; "MACs/step"; "neurons"; "init" |]
     let rows =
         [ for row in result.LayerTable ->
               [| String.replicate (row.Depth - 1) "  " + row.Path; row.Kind; string row.Output
-                 number row.Parameters; number row.Macs; number row.Neurons |] ]
+                 number row.Parameters; number row.Macs; number row.Neurons; (match row.Init with | null -> "" | init -> init) |] ]
     let all = header :: rows
     let widths = Array.init header.Length (fun c -> all |> List.map (fun r -> r[c].Length) |> List.max)
     let line (cells: string[]) =
         cells
-        |> Array.mapi (fun c cell -> if c >= 3 then cell.PadLeft widths[c] else cell.PadRight widths[c])
+        |> Array.mapi (fun c cell -> if c >= 3 && c <= 5 then cell.PadLeft widths[c] else cell.PadRight widths[c])
         |> String.concat "  "
         |> fun s -> s.TrimEnd()
     let total f = leaves result.LayerTable |> Seq.sumBy f
@@ -61,7 +61,7 @@ let formatJson (network: NetworkSpec) (result: CompileResult) =
            layers =
             [| for r in result.LayerTable ->
                    {| path = r.Path; kind = r.Kind; output = dims r.Output; parameters = r.Parameters
-                      macs = r.Macs; neurons = r.Neurons |} |]
+                      macs = r.Macs; neurons = r.Neurons; init = r.Init |} |]
            totals = {| parameters = total (fun r -> r.Parameters); macs = total (fun r -> r.Macs); neurons = total (fun r -> r.Neurons) |}
            parameters = [| for p in result.Parameters -> {| name = p.Name; shape = dims p.Shape; buffer = p.IsBuffer |} |] |}
     JsonSerializer.Serialize(document, JsonSerializerOptions(WriteIndented = true))

@@ -50,7 +50,7 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
         if config.Threads > 0 then TorchSharp.torch.set_num_threads config.Threads
         let device = Devices.Parse config.Device
         let network = NetworkBuilder.Build(spec, config.Seed, device)
-        Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"))
+        Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"), config.Network)
         let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
         data.Report.Description |> Seq.iter (printfn "%s")
         let result = Evaluator.Run(network, data.Test, config.TimeSteps, data.SequenceInput, SingleProcess.Instance)

@@ -21,7 +21,7 @@ type BatchSource =
     | SyntheticBatch
 
 type GradOptions =
-    { File: string; Overrides: string list; Weights: string option; Mapping: WeightMapping; Source: BatchSource
+    { File: string; Overrides: string list; Weights: string option; Mapping: WeightMap; Source: BatchSource
       Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64 }
 
 let optionsOf (args: ParseResults<GradArgs>) =
@@ -36,7 +36,7 @@ let optionsOf (args: ParseResults<GradArgs>) =
     { File = args.GetResult GradArgs.File
       Overrides = args.GetResults GradArgs.Set
       Weights = args.TryGetResult GradArgs.Weights
-      Mapping = parseMapping (args.TryGetResult GradArgs.Weights_Map)
+      Mapping = parseMapping (args.GetResult GradArgs.File) (args.TryGetResult GradArgs.Weights_Map)
       Source = source
       Batch = args.GetResult(GradArgs.Batch, 16) |> requirePositive "--batch"
       Steps = args.GetResult(GradArgs.Steps, 4) |> requirePositive "--steps"

@@ -53,14 +53,15 @@ let parseDevice (text: string) : torch.Device =
         | _ -> fail $"'{text}' is not a device; expected cpu, cuda or cuda:<index>"
     else fail $"'{text}' is not a device; expected cpu, cuda or cuda:<index>"
 
-let parseMapping (text: string option) =
-    match text |> Option.map (fun s -> s.Trim().ToLowerInvariant()) with
-    | None | Some "name" -> WeightMapping.ByName
-    | Some "order" -> WeightMapping.ByOrder
-    | Some other -> fail $"'{other}' is not a weights mapping; expected name or order"
+/// --weights-map: name (default), order, reference (the name map beside the network file) or a .names.tsv file.
+let parseMapping (networkFile: string) (text: string option) =
+    let text = text |> Option.map (fun s -> s.Trim()) |> Option.defaultValue "name"
+    let lower = text.ToLowerInvariant()
+    try WeightMap.Parse((if lower.EndsWith NameMap.Extension then text else lower), networkFile)
+    with :? WeightsException as e -> fail $"--weights-map: {e.Message}"
 
 /// Loads weights into the network when a file is given; a file that does not fit is a UserError naming the tensor.
-let loadWeights (network: SpikingNetwork) (file: string option) (mapping: WeightMapping) =
+let loadWeights (network: SpikingNetwork) (file: string option) (mapping: WeightMap) =
     match file with
     | None -> ()
     | Some path ->

@@ -44,6 +44,7 @@ let private flagValue (arg: TrainArgs) : (string * (JsonNode | null)) option =
     | TrainArgs.Dvs_Split s -> Some("dvs-split", v s)
     | TrainArgs.Dvs_Frames n -> Some("dvs-frames", v n)
     | TrainArgs.Dvs_Frame_Split s -> Some("dvs-frame-split", v s)
+    | TrainArgs.Dvs_Resize s -> Some("dvs-resize", v s)
     | TrainArgs.Dvs_Size n -> Some("dvs-size", v n)
     | TrainArgs.Dvs_Cache p -> Some("dvs-cache", v p)
     | TrainArgs.No_Dvs_Flip -> Some("dvs-flip", v false)

@@ -1,4 +1,4 @@
-// snn grad's comparison: RATEBP.md §4 checks 1–2 on a zoo network, the gradient file's keys, and the command line.
+// snn grad's comparison: docs/rate-bp.md §5 checks 1–2 on a zoo network, the gradient file's keys, and the command line.
 module SnnDsl.Tests.Benchmarks.GradientTests
 
 open System

@@ -14,11 +14,11 @@ open SnnDsl.Core.Training
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Dsl.DslTestSupport
 
-/// Small inputs keep the float64 runs short: most CIFAR networks at 16x16, ImageNet networks at 64x64 (the layer kinds
+/// Small inputs keep the float64 runs short: most CIFAR networks at 16x16, ImageNet networks at 32x32 (the layer kinds
 /// and, but for some read-outs, the parameter shapes do not change; VGG-13 pools five times, so it keeps 32x32).
 let private overridesFor (name: string) =
     match name with
-    | "sew_resnet34" | "preact_resnet34" -> [ "size=64" ]
+    | "sew_resnet34" | "preact_resnet34" -> [ "size=32" ]
     | "resnet18" | "resnet19" | "vgg11" | "vggsnn_cifar" -> [ "size=16" ]
     | _ -> []
 
@@ -26,7 +26,10 @@ let private names = [ for file in exampleFiles () -> nonNull (Path.GetFileNameWi
 
 let private compile (name: string) =
     let file = Path.Combine(examplesFolder, name + ".snn")
-    let result = Compiler.Compile(File.ReadAllText file, file, overridesFor name)
+    // PyTorch's default initialisation: the reference's N(0, 0.5) weights (VGG family) make the spike pattern so sensitive
+    // that float32 and float64 rounding flip spikes; this test is about the registered tensors after a move, not the init
+    let text = File.ReadAllLines file |> Array.filter (fun l -> not (l.TrimStart().StartsWith "init ")) |> String.concat "\n"
+    let result = Compiler.Compile(text, file, overridesFor name)
     Expect.isEmpty [ for d in result.Diagnostics -> string d ] $"{name} compiles"
     nonNull result.Network
 
@@ -94,6 +97,7 @@ let tests =
                 expectRegisteredTensors double torch.float64 torch.CPU
                 let input, labels = batchFor spec 4L
                 for kind in estimators do
+                    use perEstimator = torch.NewDisposeScope() // the gradient copies of one estimator at a time
                     let loss32, g32 = iterate single kind input labels
                     let loss64, g64 = iterate double kind (input.to_type(torch.float64)) labels
                     Expect.floatClose { absolute = 1e-5; relative = 1e-4 } loss64 loss32 $"{kind} loss"

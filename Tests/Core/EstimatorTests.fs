@@ -1,4 +1,4 @@
-// The estimators against independent computations: a hand-unrolled BPTT, RATEBP.md §4 checks, merges, memory discipline.
+// The estimators against independent computations: a hand-unrolled BPTT, docs/rate-bp.md §5 checks, merges, memory discipline.
 module SnnDsl.Tests.Core.EstimatorTests
 
 open Expecto
@@ -76,7 +76,7 @@ let tests =
                         expectClose 1e-5 1e-7 (gradOf name (p name)) expected $"{kind} {form} {name}"
                     Expect.isGreaterThan (dW1.abs().sum().item<float32>()) 0f "the hidden layer receives gradient"
         }
-        testList "RATEBP.md §4 on a conv net with BN" [
+        testList "docs/rate-bp.md §5 on a conv net with BN" [
             for steps in [ 1; 2; 4 ] do
                 test $"T = {steps}: equal loss values, classifier gradient = BPTT-M × 1/T" {
                     let bptt, gb = run (convBn paper) EstimatorKind.BpttM steps 21L id

@@ -16,12 +16,13 @@ let goldenNeuron = NeuronSpec.FromDecay(0.19999998807907104)
 
 let private load (steps: int) = Safetensors.LoadStateDict(dataPath $"golden/tinyvgg_T{steps}.safetensors")
 
+/// The golden network with the reference's weights, on testDevice (the CPU unless SNNDSL_TEST_DEVICE says otherwise).
 let private buildWithWeights (golden: Dictionary<string, torch.Tensor>) =
-    let network = NetworkBuilder.Build(tinyVgg goldenNeuron, 0L)
+    let network = NetworkBuilder.Build(tinyVgg goldenNeuron, 0L, testDevice)
     let state = network.state_dict()
     use _ = torch.no_grad()
     for KeyValue(name, target) in state do
-        target.copy_(golden.["state/" + name].reshape(target.shape)) |> ignore
+        target.copy_(golden.["state/" + name].reshape(target.shape).``to``(testDevice)) |> ignore
     Expect.equal state.Count (golden.Keys |> Seq.filter (fun k -> k.StartsWith "state/") |> Seq.length) "every reference tensor has a home"
     network
 
@@ -32,9 +33,9 @@ let private checkMode (steps: int) (kind: EstimatorKind) (prefix: string) =
     use scope = torch.NewDisposeScope()
     let golden = load steps
     let network = buildWithWeights golden
-    let input = SpikeInput.Static(golden.["input"])
+    let input = SpikeInput.Static(golden.["input"].``to``(testDevice))
     let estimator = GradientEstimator.Create(kind, EstimatorOptions(steps))
-    let result = estimator.Backward(network, input, golden.["labels"])
+    let result = estimator.Backward(network, input, golden.["labels"].``to``(testDevice))
     Expect.floatClose { absolute = 1e-5; relative = 1e-5 } (result.ReadLoss()) (golden.[prefix + "/loss"].item<float>()) $"{prefix} loss"
     expectClose 1e-5 1e-5 result.Output golden.[prefix + "/output"] $"{prefix} output"
     for struct (name, p) in network.named_parameters() do
@@ -56,7 +57,7 @@ let tests =
             let network = buildWithWeights golden
             let ctx = SnnDsl.Core.Layers.PassContext(4, true)
             network.train() |> ignore
-            (use _ = torch.no_grad() in network.MultiStep(SpikeInput.Static(golden.["input"]), ctx)) |> ignore
+            (use _ = torch.no_grad() in network.MultiStep(SpikeInput.Static(golden.["input"].``to``(testDevice)), ctx)) |> ignore
             for layer in network.Layers do
                 match layer with
                 | :? SnnDsl.Core.Layers.NeuronLayer as lif ->
@@ -73,7 +74,7 @@ let tests =
             let golden = load 4
             let network = buildWithWeights golden
             let options = EstimatorOptions(4, RateGradientScale = RateScaling.None)
-            GradientEstimator.Create(EstimatorKind.RateM, options).Backward(network, SpikeInput.Static(golden.["input"]), golden.["labels"]) |> ignore
+            GradientEstimator.Create(EstimatorKind.RateM, options).Backward(network, SpikeInput.Static(golden.["input"].``to``(testDevice)), golden.["labels"].``to``(testDevice)) |> ignore
             let weight = gradOf "classifier.0.weight" (nonNull (network.get_parameter "classifier.0.weight"))
             expectClose 1e-4 1e-7 weight (golden.["rate_m/grad/classifier.0.weight"] * 4.0f) "unscaled classifier gradient"
         }

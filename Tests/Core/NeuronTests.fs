@@ -107,7 +107,7 @@ let tests =
                 Expect.isGreaterThan (multi.sum().item<float32>()) 0f "some neurons fire"
             }
         ]
-        testList "eligibility equals the autograd derivative of the rate for a constant input (RATEBP.md §3, check 3)" [
+        testList "eligibility equals the autograd derivative of the rate for a constant input (docs/rate-bp.md §3, check 3)" [
             for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
                 for detach in [ true; false ] do
                     for surrogate in [ SurrogateSpec.Sigmoid(4.0); SurrogateSpec(SurrogateKind.ATan, 2.0) ] do

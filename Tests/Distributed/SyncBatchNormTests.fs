@@ -66,5 +66,42 @@ let tests =
             Expect.equal launch (MpiLaunch(3, 4, 1)) "rank 3 of 4, local rank 1"
             Expect.isNull (MpiLaunch.FromVariables(env [])) "no mpirun"
             Expect.equal ((nonNull launch).DeviceFor(torch.CPU)) torch.CPU "CPU stays CPU"
+            let cuda = torch.Device(DeviceType.CUDA, -1) // a description only: this machine need not have CUDA
+            Expect.equal ((nonNull launch).DeviceFor(cuda, 2).ToString()) "cuda:1" "local rank 1 -> cuda:1 of 2 visible"
+            let third = nonNull (MpiLaunch.FromVariables(env [ "OMPI_COMM_WORLD_SIZE", "4"; "OMPI_COMM_WORLD_RANK", "2"; "OMPI_COMM_WORLD_LOCAL_RANK", "2" ]))
+            Expect.equal (third.DeviceFor(cuda, 2).ToString()) "cuda:0" "more ranks than GPUs on a node wrap around"
         }
+        testList "host staging of gradient buckets (what a GPU rank runs)" [
+            /// Two ranks with equal gradients: the reducer doubles the buffer, so the average is the gradient itself.
+            let reduceAndRecord (seen: ResizeArray<torch.ScalarType>) = fun (host: torch.Tensor) ->
+                seen.Add(host.dtype)
+                Expect.equal host.device_type DeviceType.CPU "MPI's buffer is in host memory"
+                Expect.isTrue (host.is_contiguous()) "contiguous"
+                host.mul_(torch.tensor 2.0f) |> ignore
+            test "gradients not on the CPU (a dtype MPI does not reduce, as after a move) are staged through a float32 host copy and written back" {
+                use scope = torch.NewDisposeScope()
+                let grads = [ torch.arange(6.0f).reshape(2L, 3L).to_type(torch.float16); torch.ones(4L).to_type(torch.float16) ]
+                let expected = [ for g in grads -> g.clone() ]
+                let seen = ResizeArray()
+                let staged = HostStaging.AverageBucket(ResizeArray grads, 2, reduceAndRecord seen)
+                Expect.isTrue staged "staged"
+                Expect.equal seen.[0] torch.float32 "reduced as float32 on the host"
+                for g, e in List.zip grads expected do
+                    Expect.equal g.dtype torch.float16 "written back in the gradient's own dtype"
+                    Expect.isTrue (sameTensor g e) "average over 2 equal ranks = the gradient"
+            }
+            test "CPU float32 gradients are reduced without a staging copy" {
+                use scope = torch.NewDisposeScope()
+                let grads = [ torch.arange(6.0f); torch.ones(3L) * 5.0f ]
+                let seen = ResizeArray()
+                Expect.isFalse (HostStaging.AverageBucket(ResizeArray grads, 2, reduceAndRecord seen)) "not staged"
+                Expect.equal seen.[0] torch.float32 "float32"
+                Expect.isTrue (sameTensor grads.[1] (torch.ones(3L) * 5.0f)) "averaged in place"
+            }
+            test "a gradient on a non-CPU device needs staging, whatever its dtype" {
+                use scope = torch.NewDisposeScope()
+                Expect.isTrue (HostStaging.NeedsStaging(torch.empty([| 3L |], device = torch.device "meta"))) "meta (standing in for cuda)"
+                Expect.isFalse (HostStaging.NeedsStaging(torch.empty([| 3L |], dtype = torch.float64))) "CPU float64"
+            }
+        ]
     ]

@@ -28,6 +28,7 @@ let resnet18 =
     network "resnet18" [ optional "classes" 10; optional "channels" 3; optional "size" 32 ] [
         inputOf [ param "channels"; param "size"; param "size" ]
         neuron "lif" [ tau 1.25; threshold 1.0; reset "soft"; detachReset true; surrogate "sigmoid" 4 ]
+        initDeclaration defaultInit
         basic
         label "conv1" (conv 64 3 [ bias false ])
         label "bn1" bn

@@ -97,7 +97,8 @@ let tests =
             let text = example "sew_resnet34"
             for i in 0 .. 3 .. text.Length - 1 do
                 let truncated = Compiler.Compile(text.Substring(0, i), "t.snn")
-                Expect.isNonEmpty truncated.Diagnostics $"truncated at {i} has diagnostics"
+                if text.Substring(0, i).TrimEnd() <> text.TrimEnd() then // dropping only the final newline leaves a valid file
+                    Expect.isNonEmpty truncated.Diagnostics $"truncated at {i} has diagnostics"
                 Compiler.Compile(text.Remove(i, 1), "t.snn") |> ignore
         }
         testProperty "the parser never throws, whatever the text" <| fun (text: string | null) ->

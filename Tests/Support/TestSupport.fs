@@ -9,21 +9,28 @@ open TorchSharp
 /// Folder of the self-contained test data copied next to the test assembly.
 let dataPath (relative: string) = Path.Combine(AppContext.BaseDirectory, "Fixtures", relative)
 
+/// The device the device-aware tests (the golden tests) build their networks on: SNNDSL_TEST_DEVICE (e.g. "cuda"),
+/// default the CPU. scripts/gpu-check.sh runs the golden tests on a GPU this way.
+let testDevice =
+    match System.Environment.GetEnvironmentVariable "SNNDSL_TEST_DEVICE" with
+    | null | "" -> torch.CPU
+    | name -> SnnDsl.Core.Runtime.Devices.Parse name
+
 /// Largest absolute difference between two tensors of equal shape.
 let maxAbsDiff (a: torch.Tensor) (b: torch.Tensor) =
-    (a.to_type(torch.float64) - b.to_type(torch.float64)).abs().max().item<float>()
+    (a.cpu().to_type(torch.float64) - b.cpu().to_type(torch.float64)).abs().max().item<float>()
 
 /// Cosine similarity of two tensors seen as flat vectors.
 let cosine (a: torch.Tensor) (b: torch.Tensor) =
-    let a = a.to_type(torch.float64).flatten()
-    let b = b.to_type(torch.float64).flatten()
+    let a = a.cpu().to_type(torch.float64).flatten()
+    let b = b.cpu().to_type(torch.float64).flatten()
     (a.dot(b) / (a.norm() * b.norm() + 1e-300)).item<float>()
 
 /// Asserts |a - b| <= atol + rtol * |b| elementwise, naming the worst element in the message.
 let expectClose (rtol: float) (atol: float) (actual: torch.Tensor) (expected: torch.Tensor) (what: string) =
     Expect.sequenceEqual actual.shape expected.shape $"{what}: shape"
-    let a = actual.to_type(torch.float64)
-    let e = expected.to_type(torch.float64)
+    let a = actual.cpu().to_type(torch.float64)
+    let e = expected.cpu().to_type(torch.float64)
     let excess = (a - e).abs() - (e.abs() * rtol + atol)
     let worst = excess.max().item<float>()
     if worst > 0.0 then

@@ -1,0 +1,43 @@
+// `snn doctor [--device D]`: what this machine offers SnnDsl, then a self-check of every estimator on the device.
+module SnnDsl.Runner.Commands.DoctorCommand
+
+open System.IO
+open Argu
+open TorchSharp
+open SnnDsl.Core.Doctor
+open SnnDsl.Core.Runtime
+open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Runner.Commands.CommandSupport
+
+/// The facts, aligned in one column.
+let printFacts (out: TextWriter) (facts: Fact seq) =
+    let facts = List.ofSeq facts
+    let width = facts |> List.map (fun f -> f.Name.Length) |> List.max
+    for f in facts do out.WriteLine $"  {f.Name.PadRight width}  {f.Value}"
+
+/// One line per check; returns how many failed.
+let printChecks (out: TextWriter) (results: CheckResult seq) =
+    let mutable failed = 0
+    for r in results do
+        if not r.Passed then failed <- failed + 1
+        out.WriteLine $"""  {(if r.Passed then "ok  " else "FAIL")}  {r.Name}: {r.Detail}"""
+    failed
+
+let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
+    reportingUserErrorsTo err (fun () ->
+        args.TryGetResult DoctorArgs.Threads |> Option.iter (fun n ->
+            if n < 1 || n > System.Environment.ProcessorCount * 4 then
+                fail $"--threads {n}: expected 1 to {System.Environment.ProcessorCount * 4} (4 per logical processor)"
+            torch.set_num_threads n)
+        let device = Devices.Parse(args.GetResult(DoctorArgs.Device, defaultValue = "cpu"))
+        out.WriteLine "snn doctor"
+        printFacts out (SystemReport.Read())
+        out.WriteLine $"self-check on {device} (float32 there, compared with float64 on the CPU):"
+        let results = SelfCheck.Run device
+        let failed = printChecks out results
+        if failed = 0 then
+            out.WriteLine $"all {Seq.length results} checks passed"
+            ExitCode.Success
+        else
+            err.WriteLine $"snn: error: {failed} of {Seq.length results} self-checks failed on {device} (see the FAIL lines above)"
+            ExitCode.CheckFailed)

@@ -1,0 +1,137 @@
+// `snn doctor` and SNNDSL_LIBTORCH: the self-check passes here and can fail; a user's libtorch folder is read, refused or loaded.
+module SnnDsl.Tests.Runner.DoctorTests
+
+open System
+open System.Diagnostics
+open System.IO
+open Expecto
+open TorchSharp
+open SnnDsl.Core.Doctor
+open SnnDsl.Core.Runtime
+open SnnDsl.Tests.Data.DataFiles
+
+let private snn = Path.Combine(AppContext.BaseDirectory, "snn")
+
+/// Runs the snn executable in a process of its own (a fresh native loader) with extra environment variables.
+let private runSnn (environment: (string * string) list) (args: string list) =
+    let info = ProcessStartInfo(snn, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false)
+    for a in args do info.ArgumentList.Add a
+    for name, value in environment do info.Environment.[name] <- value
+    use proc = nonNull (Process.Start info)
+    let out, err = proc.StandardOutput.ReadToEndAsync(), proc.StandardError.ReadToEndAsync()
+    if not (proc.WaitForExit 240_000) then
+        proc.Kill(entireProcessTree = true)
+        failtestf "snn %A did not finish within 240 s" args
+    proc.ExitCode, out.Result, err.Result
+
+/// The folder this test process loaded libtorch from (the NuGet package's natives, copied beside the tests).
+let private packageLibTorch () = nonNull (SystemReport.LoadedFrom "libtorch_cpu.so")
+
+/// A libtorch distribution laid out as the zip unpacks (libtorch/lib/*.so, libtorch/build-version), made of hard links
+/// to the package's libraries (no copy of the 460-MB libtorch_cpu.so), so the process maps them from the new folder.
+let private distribution (folder: TempFolder) (version: string) =
+    let lib = Path.Combine(folder.Path, "libtorch", "lib")
+    Directory.CreateDirectory lib |> ignore
+    for file in Directory.GetFiles(packageLibTorch (), "lib*.so*") do
+        let name = nonNull (Path.GetFileName file)
+        if not (name.StartsWith "libLibTorchSharp") then
+            use link = Process.Start("ln", [| file; Path.Combine(lib, name) |])
+            link.WaitForExit()
+            if link.ExitCode <> 0 then File.Copy(file, Path.Combine(lib, name))
+    File.WriteAllText(Path.Combine(folder.Path, "libtorch", "build-version"), version + "\n")
+    lib
+
+let private pytorchLayout (folder: TempFolder) (versionPy: string) =
+    let lib = Path.Combine(folder.Path, "torch", "lib")
+    Directory.CreateDirectory lib |> ignore
+    File.WriteAllText(Path.Combine(lib, "libtorch_cpu.so"), "")
+    File.WriteAllText(Path.Combine(folder.Path, "torch", "version.py"), versionPy)
+    lib
+
+/// The NativeRuntimeException f throws (failing the test when it throws nothing).
+let private refusal (f: unit -> unit) =
+    try
+        f ()
+        failtest "expected a refusal"
+    with :? NativeRuntimeException as e -> e.Message
+
+let private environmentOf (pairs: (string * string) list) = fun (name: string) -> pairs |> List.tryFind (fst >> (=) name) |> Option.map snd |> Option.toObj
+
+[<Tests>]
+let tests =
+    testList "Runner.Doctor" [
+        test "the self-check passes on the CPU: every estimator, the LIF spike pass in 4 reset forms, conv gradients" {
+            let results = SelfCheck.Run torch.CPU
+            for r in results do Expect.isTrue r.Passed $"{r.Name}: {r.Detail}"
+            Expect.isGreaterThanOrEqual results.Count 9 "estimators, LIF forms and the conv check all ran"
+        }
+        test "the gradient comparison names a gradient that is off by more than float32 rounding" {
+            use scope = torch.NewDisposeScope()
+            let reference = readOnlyDict [ "a", torch.ones(4L, dtype = torch.float64); "b", torch.arange(4.0, dtype = torch.float64) ]
+            let close = readOnlyDict [ "a", torch.ones(4L) * 1.0001f; "b", torch.arange(4.0f) ]
+            Expect.isNull (SelfCheck.CompareGradients(close, reference)) "within 1e-3 of the tensor's scale"
+            let off = readOnlyDict [ "a", torch.ones(4L); "b", torch.arange(4.0f) * 1.01f ]
+            let message = SelfCheck.CompareGradients(off, reference)
+            Expect.stringContains (string message) "gradient of b differs" "names the tensor"
+            let nan = readOnlyDict [ "a", torch.ones(4L) * Single.NaN; "b", torch.arange(4.0f) ]
+            Expect.stringContains (string (SelfCheck.CompareGradients(nan, reference))) "gradient of a" "NaN is a difference"
+        }
+        test "snn doctor prints versions, the libtorch folder, CPU extensions, CUDA and MPI lines, and passes (exit 0)" {
+            let code, out, err = runSnn [] [ "doctor"; "--threads"; "1" ]
+            Expect.equal code 0 $"exit code; stderr: {err}"
+            for line in [ ".NET"; "TorchSharp"; "libtorch loaded from"; "vector extensions"; "CUDA"; "Open MPI"; "all "; "checks passed" ] do
+                Expect.stringContains out line $"prints {line}"
+        }
+        test "snn doctor --device cuda on a machine without CUDA: one sentence, exit 1" {
+            if torch.cuda.is_available () then skiptest "this machine has CUDA"
+            let code, _, err = runSnn [] [ "doctor"; "--device"; "cuda" ]
+            Expect.equal code 1 "exit code"
+            Expect.stringContains err "no CUDA device is usable here" "says why"
+        }
+        testList "SNNDSL_LIBTORCH" [
+            test "a libtorch distribution's version comes from build-version, PyTorch's from version.py" {
+                use folder = new TempFolder()
+                let lib = distribution folder "2.10.0+cpu"
+                Expect.equal (LibTorchFolder.Open(lib).Version) "2.10.0+cpu" "lib/ folder"
+                Expect.equal (LibTorchFolder.Open(Path.Combine(folder.Path, "libtorch")).Directory) lib "the distribution's root finds its lib/"
+                use python = new TempFolder()
+                let torchLib = pytorchLayout python "__version__ = '2.11.0+cu128'\ndebug = False\n"
+                Expect.equal (LibTorchFolder.Open(torchLib).Version) "2.11.0+cu128" "torch/lib"
+            }
+            test "another major.minor is refused in one sentence unless SNNDSL_LIBTORCH_ANY_VERSION=1" {
+                use python = new TempFolder()
+                let torchLib = pytorchLayout python "__version__ = \"2.11.0+cu128\"\n"
+                let refused = refusal (fun () -> LibTorchFolder.FromEnvironment(environmentOf [ "SNNDSL_LIBTORCH", torchLib ]) |> ignore)
+                Expect.stringContains refused "holds libtorch 2.11.0+cu128, but this build of TorchSharp needs libtorch 2.10" "names both versions"
+                Expect.stringContains refused "SNNDSL_LIBTORCH_ANY_VERSION=1" "says how to insist"
+                let insisted = LibTorchFolder.FromEnvironment(environmentOf [ "SNNDSL_LIBTORCH", torchLib; "SNNDSL_LIBTORCH_ANY_VERSION", "1" ])
+                Expect.equal (nonNull insisted).Version "2.11.0+cu128" "loaded on insistence"
+                Expect.isNull (LibTorchFolder.FromEnvironment(environmentOf [])) "unset: the NuGet package"
+                Expect.isTrue (LibTorchFolder.SameRelease("2.10.1", "2.10.0")) "patch releases agree"
+                Expect.isFalse (LibTorchFolder.SameRelease("2.1.0", "2.10.0")) "2.1 is not 2.10"
+            }
+            test "a folder without libtorch, or without a version, is refused naming what is missing" {
+                use empty = new TempFolder()
+                Expect.stringContains (refusal (fun () -> LibTorchFolder.Open empty.Path |> ignore)) "no libtorch_cpu.so" "names the missing library"
+                File.WriteAllText(empty.File "libtorch_cpu.so", "")
+                Expect.stringContains (refusal (fun () -> LibTorchFolder.Open empty.Path |> ignore)) "cannot tell which libtorch" "names the missing version"
+            }
+            test "snn loads libtorch from SNNDSL_LIBTORCH (not from beside the bridge) and its self-check passes" {
+                use folder = new TempFolder()
+                let lib = distribution folder LibTorchFolder.ExpectedVersion
+                let code, out, err = runSnn [ "SNNDSL_LIBTORCH", lib ] [ "doctor"; "--threads"; "1" ]
+                Expect.equal code 0 $"exit code; stderr: {err}"
+                Expect.stringContains out $"libtorch loaded from  {lib}" "the process mapped libtorch_cpu.so from the user's folder"
+                Expect.stringContains out "(SNNDSL_LIBTORCH;" "the report says whose libtorch it is"
+                Expect.stringContains out "checks passed" "and it computes correctly"
+            }
+            test "snn refuses a mismatched SNNDSL_LIBTORCH before loading anything" {
+                use folder = new TempFolder()
+                let lib = distribution folder "2.11.0+cpu"
+                let code, _, err = runSnn [ "SNNDSL_LIBTORCH", lib ] [ "doctor" ]
+                Expect.notEqual code 0 "non-zero exit"
+                Expect.stringContains err "holds libtorch 2.11.0+cpu, but this build of TorchSharp needs libtorch" "one sentence naming both versions"
+                Expect.isFalse (err.Contains "   at ") "no stack trace"
+            }
+        ]
+    ]
