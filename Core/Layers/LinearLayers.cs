@@ -20,7 +20,7 @@ public abstract class WeightedLayer : StatelessLayer
     protected WeightedLayer(string name, string path, long[] weightShape, bool bias, (long In, long Out) fans, InitSpec? init,
         Generator? generator) : base(name, path)
     {
-        FanIn = fanIn;
+        FanIn = fans.In;
         var weight = new Parameter(empty(weightShape));
         var biasTensor = bias ? new Parameter(empty(weightShape[0])) : null;
         Init.Apply(init ?? InitSpec.Default, weight, biasTensor, fans, generator);
