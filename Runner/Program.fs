@@ -1,8 +1,11 @@
-// Entry point of the `snn` command line: parses arguments with Argu and dispatches to a command.
+// Entry point of the `snn` command line: parses arguments with Argu, dispatches to a command, and is the one place
+// that turns failures into messages and exit codes.
 module SnnDsl.Runner.Program
 
 open System
+open System.IO
 open Argu
+open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands
 
@@ -33,10 +36,39 @@ let private dispatch (command: SnnArgs) =
         printfn "snn %s, network language version %d" version SnnDsl.Dsl.Syntax.Parser.LanguageVersion
         ExitCode.Success
 
+/// Runs a command body: a user error becomes one line on err ("snn: error: ...", with the rank under mpirun) and exit
+/// code 1; libtorch failing to load is one line and exit code 2; any other exception is a bug of snn, reported with
+/// its stack trace and exit code 2. A failing rank of an mpirun job ends the job.
+let handle (err: TextWriter) (body: unit -> int) =
+    let ended (code: int) =
+        err.Flush()
+        DistributedJob.finish code
+    try body ()
+    with
+    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
+        printfn "%s" e.Message
+        ExitCode.Success
+    | :? ArguParseException as e ->
+        err.WriteLine e.Message
+        ended ExitCode.UserError
+    | :? SnnDsl.Core.Runtime.NativeRuntimeException as e ->
+        // libtorch could not be loaded (its own message says which file and what to do): not a bug, not a user file
+        err.WriteLine(UserErrors.line (DistributedJob.rankOfLaunch ()) e.Message)
+        ended ExitCode.InternalError
+    | e ->
+        match UserErrors.describe e with
+        | Some message ->
+            err.WriteLine(UserErrors.line (DistributedJob.rankOfLaunch ()) message)
+            ended ExitCode.UserError
+        | None ->
+            err.WriteLine(UserErrors.line (DistributedJob.rankOfLaunch ()) $"internal error (this is a bug in snn, not in your file): {e.Message}")
+            err.WriteLine e.StackTrace
+            ended ExitCode.InternalError
+
 /// Parses the command line and runs the command; returns the exit code.
 let execute (argv: string[]) =
-    let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
-    try
+    handle Console.Error (fun () ->
+        let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.TryGetSubCommand() with
         | Some command -> dispatch command
@@ -46,24 +78,7 @@ let execute (argv: string[]) =
             | None, Some floats -> dispatch (Allreduce_Bench floats)
             | None, None ->
                 eprintfn "%s" (parser.PrintUsage())
-                ExitCode.UserError
-    with
-    | :? ArguParseException as e when e.ErrorCode = ErrorCode.HelpText ->
-        printfn "%s" e.Message
-        ExitCode.Success
-    | :? ArguParseException as e ->
-        eprintfn "%s" e.Message
-        ExitCode.UserError
+                ExitCode.UserError)
 
 [<EntryPoint>]
-let main argv =
-    try
-        execute argv
-    with
-    | :? SnnDsl.Core.Runtime.NativeRuntimeException as e ->
-        eprintfn "snn: error: %s" e.Message
-        ExitCode.InternalError
-    | e ->
-        eprintfn "snn: internal error (this is a bug in snn, not in your file): %s" e.Message
-        eprintfn "%s" e.StackTrace
-        ExitCode.InternalError
+let main argv = execute argv

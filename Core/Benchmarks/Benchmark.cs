@@ -26,8 +26,8 @@ public sealed record BenchVariant(EstimatorKind Estimator, SpikeGradientForm Gra
 /// <summary>
 /// One (estimator, T) measurement. Times in ms per iteration (median, quartiles, extremes) and the median of each phase
 /// (spike pass = BPTT forward). Memory in bytes: held for backward = live tensor storages when backward starts;
-/// tensor peak = the largest live total at any probe; RSS peak = growth of the resident high-water mark over the
-/// run; device = CUDA bytes in use at the peak probe (0 on CPU).
+/// tensor peak = the largest live total at any probe; RSS peak = the process's resident high-water mark over this
+/// variant's warm-up and memory iterations (reset before them: the libraries, the data and every tensor); device = CUDA bytes in use at the peak probe (0 on CPU).
 /// </summary>
 public sealed record BenchMeasurement(
     EstimatorKind Estimator, SpikeGradientForm GradientForm, int TimeSteps, int BatchSize, int Iterations,
@@ -90,10 +90,9 @@ public static class Benchmark
             var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm, SynchronisedTiming: true));
             var subject = new Subject(v, network, optimizer, estimator);
             ResidentMemory.ResetPeak();
-            long rssBefore = ResidentMemory.Current();
             for (int i = 0; i < s.Warmup; i++) Iterate(network, estimator, optimizer, input, labels);
             subject.Memory = MeasureMemory(network, estimator, optimizer, input, labels, device);
-            subject.RssPeak = Math.Max(0, ResidentMemory.Peak() - rssBefore);
+            subject.RssPeak = ResidentMemory.Peak();
             return subject;
         }
 

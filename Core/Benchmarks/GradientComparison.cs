@@ -111,20 +111,3 @@ public static class GradientComparison
         return tensors;
     }
 }
-
-/// <summary>Command-line names of the estimators: bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k.</summary>
-public static class EstimatorNames
-{
-    public static readonly IReadOnlyList<(string Name, EstimatorKind Kind)> All =
-        [("bptt-m", EstimatorKind.BpttM), ("bptt-s", EstimatorKind.BpttS), ("rate-m", EstimatorKind.RateM), ("rate-s", EstimatorKind.RateS),
-         ("ottt", EstimatorKind.Ottt), ("sltt", EstimatorKind.Sltt), ("sltt-k", EstimatorKind.SlttK)];
-
-    public static string Of(EstimatorKind kind) => All.First(e => e.Kind == kind).Name;
-
-    /// <summary>The kind for a name, or null when the name is unknown.</summary>
-    public static EstimatorKind? Parse(string name)
-    {
-        foreach (var e in All) if (string.Equals(e.Name, name.Trim(), StringComparison.OrdinalIgnoreCase)) return e.Kind;
-        return null;
-    }
-}

@@ -5,4 +5,4 @@ namespace SnnDsl.Core.Data;
 /// A dataset could not be read because of the user's data (missing folder or file, wrong format, truncation).
 /// The message names the file and what was expected; callers print it without a stack trace.
 /// </summary>
-public sealed class DataException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class DataException(string message, Exception? inner = null) : Errors.UserException(message, inner);

@@ -127,12 +127,20 @@ public static class ImageDecoding
 {
     static readonly SKSamplingOptions Sampling = new(SKFilterMode.Linear, SKMipmapMode.None);
 
+    /// <summary>
+    /// The most pixels an image may claim (64 megapixels: 256 MB decoded). The largest ImageNet photographs have about
+    /// 15; a header claiming more is refused before any pixel memory is allocated (a "decompression bomb").
+    /// </summary>
+    public const long MaxPixels = 64L * 1024 * 1024;
+
     /// <summary>Decodes <paramref name="path"/> fully (an incomplete or corrupt file is a <see cref="DataException"/>).</summary>
     public static SKBitmap Decode(string path)
     {
         if (!File.Exists(path)) throw new DataException($"{path}: file not found");
         using var codec = SKCodec.Create(path, out var opened)
             ?? throw new DataException($"{path}: not a decodable image ({opened})");
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+            throw new DataException($"{path}: its header claims {codec.Info.Width}x{codec.Info.Height} pixels, more than the {MaxPixels / (1024 * 1024)} megapixels an image may have");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Premul);
         var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());

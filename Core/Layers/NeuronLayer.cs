@@ -23,8 +23,29 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         public IEnumerable<Tensor?> Tensors => [V, SpikeSum, EligibilitySum, Rho.PerNeuron];
     }
 
+    /// <summary>
+    /// Use <see cref="FusedLif"/> for multi-step calls without a graph on contiguous float32 CPU tensors (the default);
+    /// false keeps the tensor-operation path everywhere (tests compare the two).
+    /// </summary>
+    public bool Fused { get; set; } = true;
+
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
+    {
+        var output = Fused && FusedLif.Applies(x) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
+        ctx.ReportFiringRate(Path, output.mean());
+        return output;
+    }
+
+    // one kernel call: the record holds the means already (Steps = 1), no membrane is kept
+    Tensor FusedMultiStep(Tensor x, PassContext ctx)
+    {
+        var (spikes, rate, eligibility) = FusedLif.Run(x, ctx.TimeSteps, Parameters, ctx.Record);
+        if (ctx.Record) ctx.State(this, () => new Trace { SpikeSum = rate, EligibilitySum = eligibility, Steps = 1 });
+        return spikes;
+    }
+
+    Tensor TensorMultiStep(Tensor x, PassContext ctx)
     {
         using var xt = SplitTime(x, ctx.TimeSteps); // views of x: released so that x's storage can go once nothing needs it
         var trace = new Trace();
@@ -40,7 +61,6 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         if (ctx.Record) ctx.State(this, () => trace);
         var output = stack(spikes).view(x.shape);
         foreach (var s in spikes) s.Dispose(); // the stacked copy is what the next layer and the graph use
-        ctx.ReportFiringRate(Path, output.mean());
         return output;
     }
 

@@ -15,7 +15,7 @@ public enum WeightMapping { ByName, ByOrder }
 public enum WeightFormat { Safetensors, PyTorch }
 
 /// <summary>A weights file that cannot be read or does not fit the network: a user error with an exact message.</summary>
-public sealed class WeightsException(string message) : Exception(message);
+public sealed class WeightsException(string message) : Errors.UserException(message);
 
 /// <summary>
 /// Weights I/O. Our weights file (and checkpoint, until the trainer defines more) is a safetensors file of the network's
@@ -56,10 +56,19 @@ public static class WeightIO
     /// <summary>Copies source tensors into the network's state; throws <see cref="WeightsException"/> naming the first tensor that does not fit.</summary>
     public static void Apply(nn.Module network, IReadOnlyList<KeyValuePair<string, Tensor>> source, WeightMapping mapping)
     {
+        RefuseNonFinite(source);
         var target = StateDict(network);
         var pairs = mapping == WeightMapping.ByName ? PairByName(target, source) : PairByOrder(target, source);
         using var _ = no_grad();
         foreach (var (into, from) in pairs) into.copy_(from);
+    }
+
+    /// <summary>A file whose floating-point tensors hold NaN or infinity is refused, naming the first such tensor.</summary>
+    static void RefuseNonFinite(IReadOnlyList<KeyValuePair<string, Tensor>> source)
+    {
+        foreach (var (name, tensor) in source)
+            if (tensor.is_floating_point() && !isfinite(tensor).all().item<bool>())
+                throw new WeightsException($"the file's tensor '{name}' holds NaN or infinity; these weights come from a diverged run and cannot be used");
     }
 
     static List<(Tensor Into, Tensor From)> PairByName(List<KeyValuePair<string, Tensor>> target, IReadOnlyList<KeyValuePair<string, Tensor>> source)

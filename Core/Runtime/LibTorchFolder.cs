@@ -28,8 +28,9 @@ public sealed record LibTorchFolder(string Directory, string Version)
     {
         var named = variable(FolderVariable);
         if (string.IsNullOrWhiteSpace(named)) return null;
-        var folder = Open(named);
-        if (variable(AnyVersionVariable) != "1" && !SameRelease(folder.Version, ExpectedVersion))
+        bool anyVersion = variable(AnyVersionVariable) == "1";
+        var folder = Open(named, anyVersion);
+        if (!anyVersion && !SameRelease(folder.Version, ExpectedVersion))
             throw new NativeRuntimeException(
                 $"{FolderVariable}={named} holds libtorch {folder.Version}, but this build of TorchSharp needs libtorch {ExpectedVersion} " +
                 $"(the same major.minor); point {FolderVariable} at a libtorch {MajorMinor(ExpectedVersion)}.x, unset it to use the NuGet package, " +
@@ -37,8 +38,11 @@ public sealed record LibTorchFolder(string Directory, string Version)
         return folder;
     }
 
-    /// <summary>Reads a folder: <paramref name="named"/> may be the lib/ folder itself or the distribution above it.</summary>
-    public static LibTorchFolder Open(string named)
+    /// <summary>
+    /// Reads a folder: <paramref name="named"/> may be the lib/ folder itself or the distribution above it. A folder that
+    /// does not say its version is refused, or, with <paramref name="allowUnknownVersion"/>, taken as version "unknown".
+    /// </summary>
+    public static LibTorchFolder Open(string named, bool allowUnknownVersion = false)
     {
         var full = Path.GetFullPath(named);
         var lib = File.Exists(Path.Combine(full, "libtorch_cpu.so")) ? full
@@ -46,7 +50,7 @@ public sealed record LibTorchFolder(string Directory, string Version)
             : throw new NativeRuntimeException(
                 $"{FolderVariable}={named}: no libtorch_cpu.so there or in its lib/ folder; expected a libtorch distribution's lib/ or PyTorch's torch/lib " +
                 "(python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), \"lib\"))').");
-        var version = ReadVersion(lib) ?? throw new NativeRuntimeException(
+        var version = ReadVersion(lib) ?? (allowUnknownVersion ? "unknown" : null) ?? throw new NativeRuntimeException(
             $"{FolderVariable}={named}: cannot tell which libtorch this is (no build-version or version.py beside the lib/ folder); " +
             $"set {AnyVersionVariable}=1 to load it without the version check.");
         return new LibTorchFolder(lib, version);

@@ -33,7 +33,7 @@ public static class NativeRuntime
         lock (Gate)
         {
             if (_loaded) return;
-            NativeMemory.KeepFreedMemory();
+            NativeMemory.Configure();
             if (OperatingSystem.IsLinux()) PrepareLinux();
             try { torch.InitializeDeviceType(DeviceType.CPU); }
             catch (Exception e) { throw new NativeRuntimeException($"libtorch could not be initialised: {Innermost(e).Message}"); }

@@ -1,6 +1,8 @@
 // The sample sources of each dataset a run can name, with the published preprocessing and a report for the run log.
 using SnnDsl.Core.Data;
 
+using SnnDsl.Core.Training.Settings;
+
 namespace SnnDsl.Core.Training;
 
 /// <summary>The two sources of a run, whether their samples are clips [T, ...] fed frame by frame, and the data report.</summary>
@@ -10,7 +12,7 @@ public sealed record OpenedData(ISampleSource Train, ISampleSource Test, bool Se
 public static class DataSources
 {
     /// <summary>Opens the dataset of <paramref name="config"/>; user mistakes raise <see cref="DataException"/> or <see cref="ConfigException"/>.</summary>
-    public static OpenedData Open(TrainingConfig config) => config.Dataset.ToLowerInvariant() switch
+    public static OpenedData Open(TrainingConfig config) => config.Data.Dataset.ToLowerInvariant() switch
     {
         TrainingData.Cifar10Dvs => OpenDvs(config),
         TrainingData.ImageNet => OpenImageNet(config),
@@ -19,14 +21,14 @@ public static class DataSources
 
     static OpenedData OpenImages(TrainingConfig config)
     {
-        if (!Datasets.Names.Contains(config.Dataset.ToLowerInvariant()))
-            throw new ConfigException($"unknown dataset '{config.Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
-        var normalisation = Datasets.NormalisationOf(config.Dataset);
-        var augment = new AugmentOptions(config.CropPadding, config.HorizontalFlip, config.AutoAugment, config.Cutout, normalisation);
-        var train = new ImageSource(Datasets.Open(config.Dataset, config.DataRoot, Split.Train), augment);
-        var test = new ImageSource(Datasets.Open(config.Dataset, config.DataRoot, Split.Test), AugmentOptions.Test(normalisation));
-        var report = DataReport.Plain(config.Dataset,
-            $"data: {config.Dataset}: train {train.Count} / test {test.Count} samples (the dataset's own split), {train.ClassCount} classes",
+        if (!Datasets.Names.Contains(config.Data.Dataset.ToLowerInvariant()))
+            throw new ConfigException($"unknown dataset '{config.Data.Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
+        var normalisation = Datasets.NormalisationOf(config.Data.Dataset);
+        var augment = new AugmentOptions(config.Data.CropPadding, config.Data.HorizontalFlip, config.Data.AutoAugment, config.Data.Cutout, normalisation);
+        var train = new ImageSource(Datasets.Open(config.Data.Dataset, config.Data.DataRoot, Split.Train), augment);
+        var test = new ImageSource(Datasets.Open(config.Data.Dataset, config.Data.DataRoot, Split.Test), AugmentOptions.Test(normalisation));
+        var report = DataReport.Plain(config.Data.Dataset,
+            $"data: {config.Data.Dataset}: train {train.Count} / test {test.Count} samples (the dataset's own split), {train.ClassCount} classes",
             train.Count, test.Count);
         return new OpenedData(train, test, false, report);
     }
@@ -35,16 +37,16 @@ public static class DataSources
     {
         var root = RequireRoot(config, "the folder of CIFAR10-DVS class folders (airplane/, automobile/, ...) of .aedat recordings");
         var settings = config.DvsFrameSettings();
-        var split = DvsSplit.Parse(config.DvsSplit ?? throw new ConfigException("cifar10-dvs needs --dvs-split"));
-        var cacheRoot = WritableCache(config.DvsCache ?? Path.Combine(root, ".snndsl-cache"));
-        var train = DvsDataset.Open(root, cacheRoot, settings, split, Split.Train, config.Workers);
-        var test = DvsDataset.Open(root, cacheRoot, settings, split, Split.Test, config.Workers);
-        var augment = new DvsAugment(config.DvsFlip, config.DvsRoll);
+        var split = DvsSplit.Parse(config.Events.DvsSplit ?? throw new ConfigException("cifar10-dvs needs --dvs-split"));
+        var cacheRoot = WritableCache(config.Events.DvsCache ?? Path.Combine(root, ".snndsl-cache"));
+        var train = DvsDataset.Open(root, cacheRoot, settings, split, Split.Train, config.Data.Workers);
+        var test = DvsDataset.Open(root, cacheRoot, settings, split, Split.Test, config.Data.Workers);
+        var augment = new DvsAugment(config.Events.DvsFlip, config.Events.DvsRoll);
         string[] description =
         [
             $"data: cifar10-dvs from {root}: {train.Classes.Count} classes, train {train.Recordings.Count} / test {test.Recordings.Count} recordings",
             $"data: split {split.Describe()}",
-            $"data: {settings.Frames} frames split by {config.DvsFrameSplit}, {settings.Size}x{settings.Size} ({config.DvsResize} resize), cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
+            $"data: {settings.Frames} frames split by {SettingNames.DvsFrameSplit.NameOf(config.Events.DvsFrameSplit)}, {settings.Size}x{settings.Size} ({SettingNames.DvsResize.NameOf(config.Events.DvsResize)} resize), cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
             $"data: training augmentation: {(augment.HorizontalFlip ? "clip flip" : "no flip")}, roll ±{augment.Roll} px",
         ];
         var report = new DataReport(TrainingData.Cifar10Dvs, description, train.Recordings.Count, test.Recordings.Count,
@@ -60,14 +62,14 @@ public static class DataSources
         if (!trainFolder.Classes.SequenceEqual(testFolder.Classes))
             throw new DataException($"{trainFolder.Folder} and {testFolder.Folder} have different class folders " +
                 $"({Difference(trainFolder.Classes, testFolder.Classes)}); labels are the class folders in order, so both splits need the same ones");
-        var (size, resize) = (config.ImageSize, (int)Math.Round(config.ImageSize * 256.0 / 224.0));
+        var (size, resize) = (config.Data.ImageSize, (int)Math.Round(config.Data.ImageSize * 256.0 / 224.0));
         var train = new ImageFolderSource(trainFolder, new ImageNetTransform(true, size, resize, Normalisation.ImageNet));
         var test = new ImageFolderSource(testFolder, new ImageNetTransform(false, size, resize, Normalisation.ImageNet));
         string[] description =
         [
             $"data: imagenet from {root}: {trainFolder.Classes.Count} classes, train {train.Count} / val {test.Count} images",
             $"data: train random-resized-crop {size} + flip, test resize {resize} + centre crop {size}, ImageNet normalisation; " +
-                $"{config.Workers} decoding worker(s), the next batch decoded while the current one trains",
+                $"{config.Data.Workers} decoding worker(s), the next batch decoded while the current one trains",
         ];
         var report = new DataReport(TrainingData.ImageNet, description, train.Count, test.Count,
             [.. trainFolder.EmptyClasses, .. testFolder.EmptyClasses], () => [.. train.Failures, .. test.Failures]);
@@ -75,7 +77,7 @@ public static class DataSources
     }
 
     static string RequireRoot(TrainingConfig config, string what) =>
-        config.DataRoot ?? throw new ConfigException($"dataset '{config.Dataset}' needs --data, {what}");
+        config.Data.DataRoot ?? throw new ConfigException($"dataset '{config.Data.Dataset}' needs --data, {what}");
 
     static string Difference(IReadOnlyList<string> train, IReadOnlyList<string> val)
     {

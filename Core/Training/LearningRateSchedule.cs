@@ -3,14 +3,14 @@ namespace SnnDsl.Core.Training;
 
 public static class LearningRateSchedule
 {
-    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) of <paramref name="epochs"/>.</summary>
+    /// <summary>The learning rate of epoch <paramref name="epoch"/> (0-based) of the config's epochs.</summary>
     public static double At(int epoch, TrainingConfig config)
     {
-        double baseLr = config.LearningRate;
-        int warmup = config.WarmupEpochs;
+        double baseLr = config.Optimizer.LearningRate;
+        int warmup = config.Schedule.WarmupEpochs;
         if (epoch < warmup) return baseLr * (epoch + 1) / (warmup + 1);
-        if (config.Schedule == "constant") return baseLr;
-        int span = config.Epochs - warmup;
+        if (config.Schedule.Kind == Settings.ScheduleKind.Constant) return baseLr;
+        int span = config.Schedule.Epochs - warmup;
         return 0.5 * baseLr * (1 + Math.Cos(Math.PI * (epoch - warmup) / span));
     }
 }

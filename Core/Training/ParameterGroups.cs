@@ -1,4 +1,4 @@
-// Optimiser construction as published: SGD with momentum, weight decay only on conv and linear weights.
+// Optimiser construction: SGD with momentum (as published) or AdamW, weight decay only on conv and linear weights.
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using TorchSharp;
@@ -36,4 +36,23 @@ public static class ParameterGroups
         };
         return optim.SGD(groups, lr, momentum, 0.0, 0.0, nesterov);
     }
+
+    /// <summary>AdamW with decoupled weight decay on conv/linear weights only.</summary>
+    public static AdamW AdamW(SpikingNetwork network, double lr, double weightDecay)
+    {
+        var (decayed, notDecayed) = Split(network);
+        var groups = new List<AdamW.ParamGroup>
+        {
+            new(decayed, new AdamW.Options { LearningRate = lr, weight_decay = weightDecay }),
+            new(notDecayed, new AdamW.Options { LearningRate = lr, weight_decay = 0.0 }),
+        };
+        return optim.AdamW(groups, lr, weight_decay: 0.0);
+    }
+
+    /// <summary>The optimiser a config names, over this network's parameters.</summary>
+    public static OptimizerHelper Create(SpikingNetwork network, Settings.OptimizerSettings settings) => settings.Kind switch
+    {
+        Settings.OptimizerKind.AdamW => AdamW(network, settings.LearningRate, settings.WeightDecay),
+        _ => Sgd(network, settings.LearningRate, settings.Momentum, settings.WeightDecay, settings.Nesterov),
+    };
 }

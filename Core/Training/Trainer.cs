@@ -2,6 +2,8 @@
 using System.Diagnostics;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Training.Runs;
+using SnnDsl.Core.Training.Settings;
 using SnnDsl.Dsl.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -35,18 +37,21 @@ public sealed class Trainer
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
     {
         _config = config.Validated();
+        if (device.type == DeviceType.CPU) ActivationMemory.Check(spec, _config, ActivationMemory.AvailableBytes());
         _collective = collective;
         _observer = observer;
         _device = device;
-        if (config.Threads > 0) set_num_threads(config.Threads);
-        manual_seed(config.Seed);
-        Network = NetworkBuilder.Build(spec, config.Seed, device);
-        if (config.Weights is not null) LoadWeights(Network, config.Weights, config.WeightsMap, config.Network);
+        var runtime = config.Runtime;
+        if (runtime.Threads > 0) set_num_threads(runtime.Threads);
+        manual_seed(runtime.Seed);
+        Network = NetworkBuilder.Build(spec, runtime.Seed, device);
+        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap, config.Network);
         collective.Broadcast([.. Network.state_dict().Values]);
-        Optimizer = ParameterGroups.Sgd(Network, config.LearningRate, config.Momentum, config.WeightDecay, config.Nesterov);
-        Estimator = GradientEstimator.Create(config.EstimatorKind,
-            new EstimatorOptions(config.TimeSteps, config.Scaling, LabelSmoothing: config.LabelSmoothing,
-                BatchNormSync: config.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: config.SlttK, Seed: config.Seed));
+        Optimizer = ParameterGroups.Create(Network, config.Optimizer);
+        var estimator = config.Estimator;
+        Estimator = GradientEstimator.Create(estimator.Kind,
+            new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
@@ -60,15 +65,31 @@ public sealed class Trainer
     }
 
     public SpikingNetwork Network { get; }
-    public SGD Optimizer { get; }
+    public OptimizerHelper Optimizer { get; }
     public GradientEstimator Estimator { get; }
     public TrainingData Data { get; }
 
     /// <summary>
     /// Runs the remaining epochs. With a run directory (rank 0), writes metrics and checkpoints; resumes from its last
-    /// checkpoint when asked (other ranks, which have no run directory, receive rank 0's checkpoint).
+    /// checkpoint when asked (other ranks, which have no run directory, receive rank 0's checkpoint). Divergence stops
+    /// the run (status "diverged") before anything non-finite is saved.
     /// </summary>
     public TrainingSummary Run(RunDirectory? run, bool resume)
+    {
+        try { return RunEpochs(run, resume); }
+        catch (DivergedException)
+        {
+            run?.SetStatus("diverged");
+            throw;
+        }
+        catch
+        {
+            run?.SetStatus("failed");
+            throw;
+        }
+    }
+
+    TrainingSummary RunEpochs(RunDirectory? run, bool resume)
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
@@ -79,17 +100,13 @@ public sealed class Trainer
             if (run is not null) history.AddRange(run.ReadMetrics());
         }
         run?.SetStatus("running");
-        for (int epoch = state.EpochsDone; epoch < _config.Epochs; epoch++)
+        for (int epoch = state.EpochsDone; epoch < _config.Schedule.Epochs; epoch++)
         {
             var metrics = RunEpoch(epoch, ref state);
+            RefuseNonFiniteState(epoch);
             bool best = metrics.TestTop1 > state.BestTop1;
             state = state with { EpochsDone = epoch + 1, BestTop1 = best ? metrics.TestTop1 : state.BestTop1, BestEpoch = best ? epoch : state.BestEpoch };
-            if (run is not null)
-            {
-                Checkpoint.Save(run.LastCheckpoint, Network, Optimizer, state);
-                if (best) Checkpoint.Save(run.BestCheckpoint, Network, Optimizer, state);
-                run.Append(metrics);
-            }
+            run?.RecordEpoch(metrics, Network, Optimizer, state, best);
             history.Add(metrics);
             _observer.EpochFinished(metrics, best);
         }
@@ -99,15 +116,30 @@ public sealed class Trainer
         return summary;
     }
 
+    void RefuseNonFiniteState(int epoch)
+    {
+        var name = NumericalGuard.FirstNonFiniteState(Network);
+        if (name is not null)
+            throw new DivergedException($"training diverged in epoch {epoch + 1}: '{name}' holds NaN or infinity at the end of the epoch; " +
+                "it was not saved, the last checkpoint is the previous epoch's; try a smaller --learning-rate");
+    }
+
+    void Restore(List<Tensor> saved)
+    {
+        using var _ = no_grad();
+        foreach (var (buffer, copy) in Network.buffers().Zip(saved)) buffer.copy_(copy);
+    }
+
     EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
     {
         double lr = LearningRateSchedule.At(epoch, _config);
         foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
-        int batches = _config.LimitTrainBatches > 0 ? Math.Min(_config.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
+        int batches = _config.Schedule.LimitTrainBatches > 0 ? Math.Min(_config.Schedule.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
         batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
-        _observer.EpochStarted(epoch, _config.Epochs, batches, lr);
+        _observer.EpochStarted(epoch, _config.Schedule.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
         using var totals = new MetricTotals(_device);
+        using var watch = new DivergenceWatch(Network, _config.Runtime.OnNonFinite, _device);
         var progress = new ProgressReader(totals, batches);
         int index = 0;
         foreach (var batch in Data.Train.Epoch(epoch))
@@ -116,23 +148,34 @@ public sealed class Trainer
             using (var scope = NewDisposeScope())
             {
                 batch.AttachTo(scope);
-                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals);
+                // a skipped step must not leave its forward pass's BN statistics behind
+                var buffers = watch.Skips ? Network.buffers().Select(b => b.clone()).ToList() : null;
+                int current = index;
+                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals,
+                    result => watch.Accept(result, current));
+                if (step.Skipped && buffers is not null) Restore(buffers);
             }
             state = state with { GlobalStep = state.GlobalStep + 1 };
             index++;
             if (progress.Due(index) is { } seen)
+            {
+                watch.ThrowIfDiverged(epoch);
                 _observer.BatchFinished(epoch, index, batches, seen.MeanLoss, seen.Top1, seen.Samples / clock.Elapsed.TotalSeconds);
+            }
             if (index >= batches) break;
         }
+        watch.ThrowIfDiverged(epoch);
+        int skipped = watch.Skipped;
+        state = state with { SkippedSteps = state.SkippedSteps + skipped };
         var local = totals.Read();
         var train = _collective.Sum([local.LossSum, local.Correct, local.Samples]);
         var rates = local.FiringRateSums;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
-        var test = Evaluator.Run(Network, Data.Test, _config.TimeSteps, Data.SequenceInput, _collective, _config.LimitTestBatches);
+        var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(index, 1)),
-            test.Operations);
+            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)),
+            test.Operations, skipped);
     }
 
     /// <summary>

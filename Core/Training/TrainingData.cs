@@ -23,9 +23,9 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool Sequ
     {
         var data = DataSources.Open(config);
         CheckFits(config, data, network);
-        int seed = unchecked((int)config.Seed);
-        var trainOptions = new LoaderOptions(config.BatchSize, Shuffle: true, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Workers);
-        var testOptions = new LoaderOptions(config.BatchSize, Shuffle: false, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Workers);
+        int seed = unchecked((int)config.Runtime.Seed);
+        var trainOptions = new LoaderOptions(config.Data.BatchSize, Shuffle: true, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Data.Workers);
+        var testOptions = new LoaderOptions(config.Data.BatchSize, Shuffle: false, DropLast: false, seed, collective.Rank, collective.WorldSize, Workers: config.Data.Workers);
         return new TrainingData(new BatchLoader(data.Train, trainOptions, device), new BatchLoader(data.Test, testOptions, device),
             data.Sequence, data.Train.ClassCount) { Report = data.Report };
     }
@@ -36,10 +36,10 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool Sequ
         var sampleShape = data.Sequence ? data.Train.SampleShape[1..] : data.Train.SampleShape;
         var sample = Shape.Of(sampleShape);
         if (!sample.Equals(network.Input))
-            throw new ConfigException($"network '{network.Name}' expects input {network.Input} but {config.Dataset} samples are {sample}{(data.Sequence ? " per frame" : "")}; {SizeHint(config.Dataset)}");
+            throw new ConfigException($"network '{network.Name}' expects input {network.Input} but {config.Data.Dataset} samples are {sample}{(data.Sequence ? " per frame" : "")}; {SizeHint(config.Data.Dataset)}");
         long outputs = ShapeInference.OutputShape(network).Elements;
         if (outputs != data.Train.ClassCount)
-            throw new ConfigException($"network '{network.Name}' has {outputs} outputs but {config.Dataset} has {data.Train.ClassCount} classes; set the network's class count (e.g. --set classes={data.Train.ClassCount})");
+            throw new ConfigException($"network '{network.Name}' has {outputs} outputs but {config.Data.Dataset} has {data.Train.ClassCount} classes; set the network's class count (e.g. --set classes={data.Train.ClassCount})");
     }
 
     static string SizeHint(string dataset) => dataset.ToLowerInvariant() switch

@@ -8,6 +8,7 @@ public sealed class DiagnosticBag
 {
     readonly List<Diagnostic> items = [];
     readonly HashSet<(string, int, int, string, string)> seen = [];
+    readonly HashSet<(SourceText?, int)> errorStarts = [];
 
     /// <summary>Every diagnostic: command-line ones first, then in source order.</summary>
     public IReadOnlyList<Diagnostic> Items =>
@@ -15,7 +16,7 @@ public sealed class DiagnosticBag
     public bool HasErrors => items.Any(d => d.IsError);
 
     /// <summary>Whether an error already starts at this offset of this source (the parser then stays quiet).</summary>
-    public bool HasErrorAt(SourceText source, int start) => items.Any(d => d.IsError && d.Source == source && d.Span.Start == start);
+    public bool HasErrorAt(SourceText source, int start) => errorStarts.Contains((source, start));
 
     public void AddRange(IEnumerable<Diagnostic> diagnostics)
     {
@@ -26,7 +27,9 @@ public sealed class DiagnosticBag
     void Add(Diagnostic diagnostic)
     {
         var key = (diagnostic.Code, diagnostic.Span.Start, diagnostic.Span.Length, diagnostic.FileName, diagnostic.Message);
-        if (seen.Add(key)) items.Add(diagnostic);
+        if (!seen.Add(key)) return;
+        items.Add(diagnostic);
+        if (diagnostic.IsError) errorStarts.Add((diagnostic.Source, diagnostic.Span.Start));
     }
 
     void Error(string code, SourceText? source, TextSpan span, string message) =>
@@ -68,6 +71,9 @@ public sealed class DiagnosticBag
 
     public void NestingTooDeep(SourceText source, TextSpan span, int limit) =>
         Error("SNN0009", source, span, $"nesting is deeper than {limit} levels here; the rest of the file was not read");
+
+    public void ExpressionTooLong(SourceText source, TextSpan span, int limit) =>
+        Error("SNN0014", source, span, $"this expression has more than {limit} operators; shorten it (a network parameter can hold a computed value)");
 
     public void UnterminatedBlock(SourceText source, TextSpan span) =>
         Error("SNN0010", source, span, "this '{' is never closed; add a '}' to end it");

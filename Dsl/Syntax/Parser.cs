@@ -8,12 +8,15 @@ public sealed class Parser
 {
     public const long LanguageVersion = 1;
     const int MaxDepth = 64;
+    const int MaxOperators = 1000;
 
     readonly SourceText source;
     readonly DiagnosticBag diagnostics;
     readonly List<Token> tokens;
     int position;
     int depth;
+    int openOperators;
+    bool chainReported;
     int lastReportedAt = -1;
     bool abandoned;
 
@@ -355,16 +358,29 @@ public sealed class Parser
 
     static int Precedence(BinaryOperator op) => op is BinaryOperator.Multiply or BinaryOperator.Divide ? 2 : 1;
 
+    // A chain `a * b * c ...` is read in a loop (its right operands recurse one level), and the operator nodes open
+    // on the current path are counted: past MaxOperators the rest of the chain is read and reported, not built, so
+    // the tree stays shallow enough for the recursive binder, evaluator and formatter.
     ExpressionSyntax Binary(int minimum)
     {
         int start = Current.Span.Start;
         var left = Unary();
+        int built = 0;
         while (Operator(Current.Kind) is { } op && Precedence(op) > minimum)
         {
-            Advance();
+            var token = Advance();
             var right = Binary(Precedence(op));
+            if (openOperators >= MaxOperators)
+            {
+                if (!chainReported) diagnostics.ExpressionTooLong(source, token.Span, MaxOperators);
+                chainReported = true;
+                continue;
+            }
+            openOperators++;
+            built++;
             left = new BinarySyntax(left, op, right) { Span = From(start) };
         }
+        openOperators -= built;
         return left;
     }
 

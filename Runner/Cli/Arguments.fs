@@ -2,12 +2,16 @@
 module SnnDsl.Runner.Cli.Arguments
 
 open Argu
+open SnnDsl.Core.Training
+open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Estimators
+open SnnDsl.Runner.Cli
 
 /// Exit codes: what failed, for scripts and CI.
 [<RequireQualifiedAccess>]
 module ExitCode =
     let Success = 0
-    /// A mistake in the network file or on the command line; diagnostics are on stderr.
+    /// A mistake the user can fix (network file, flags, settings, files, data, memory); one line on stderr says which.
     let UserError = 1
     /// A failure of the tool itself.
     let InternalError = 2
@@ -38,27 +42,30 @@ type FmtArgs =
             | Write -> "rewrite the file in place with its canonical text."
             | Check -> "print nothing; exit 1 if the file is not in canonical form."
 
+/// `snn train`: every case but the run options (Config, Set, Run_Dir, Resume, Print_Config, No_Plot) is a config.json
+/// key spelt with underscores (Time_Steps = "time-steps"; No_X sets "x" to false); Settings.fs derives the mapping.
 type TrainArgs =
     | [<MainCommand>] Network of path: string
     | Config of path: string
     | Set of assignment: string
     | Dataset of name: string
-    | Data of path: string
+    | [<AltCommandLine("--data")>] Data_Root of path: string
     | Estimator of name: string
-    | [<AltCommandLine("-T")>] Steps of count: int
+    | [<AltCommandLine("-T", "--steps")>] Time_Steps of count: int
     | Epochs of count: int
-    | Batch_Size of count: int
-    | Lr of rate: float
+    | [<AltCommandLine("--batch")>] Batch_Size of count: int
+    | Optimizer of name: string
+    | [<AltCommandLine("--lr")>] Learning_Rate of rate: float
     | Momentum of value: float
     | Nesterov
     | Weight_Decay of value: float
     | Schedule of name: string
-    | Warmup of epochs: int
+    | [<AltCommandLine("--warmup")>] Warmup_Epochs of epochs: int
     | Label_Smoothing of value: float
-    | Rate_Scale of scale: string
+    | [<AltCommandLine("--rate-scale")>] Rate_Gradient_Scale of scale: string
     | Sltt_K of steps: int
-    | Crop of padding: int
-    | Flip
+    | [<AltCommandLine("--crop")>] Crop_Padding of padding: int
+    | [<AltCommandLine("--flip")>] Horizontal_Flip
     | Auto_Augment
     | Cutout of size: int
     | Seed of seed: int64
@@ -67,6 +74,7 @@ type TrainArgs =
     | Device of device: string
     | Threads of count: int
     | Workers of count: int
+    | On_Non_Finite of action: string
     | Dvs_Split of rule: string
     | Dvs_Frames of count: int
     | Dvs_Frame_Split of mode: string
@@ -87,48 +95,50 @@ type TrainArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | Network _ -> "the network file (.snn); default examples/networks/fashion_cnn.snn."
+            | Network _ -> $"""the network file (.snn) {Help.byDefault "network"}."""
             | Config _ -> "a run.json of settings (the format of a run's config.json); flags override it."
-            | Set _ -> "override a network parameter, as name=value (repeatable)."
-            | Dataset _ -> "fashion-mnist (default), mnist, cifar10, cifar100, cifar10-dvs or imagenet."
-            | Data _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist); cifar10-dvs: the class folders of .aedat recordings; imagenet: the folder holding train/ and val/."
-            | Estimator _ -> "gradient estimator: rate-m (default), rate-s, bptt-m, bptt-s, ottt, sltt or sltt-k."
-            | Steps _ -> "time steps T (default 4)."
-            | Epochs _ -> "epochs (default 3)."
-            | Batch_Size _ -> "samples per batch per process (default 128)."
-            | Lr _ -> "peak learning rate of SGD (default 0.1)."
-            | Momentum _ -> "SGD momentum (default 0.9)."
-            | Nesterov -> "use Nesterov momentum."
-            | Weight_Decay _ -> "weight decay on conv and linear weights only (default 5e-4)."
-            | Schedule _ -> "learning-rate schedule: cosine (default, to 0) or constant."
-            | Warmup _ -> "epochs of linear learning-rate warm-up (default 0)."
-            | Label_Smoothing _ -> "cross-entropy label smoothing (default 0)."
-            | Rate_Scale _ -> "rate-BP gradient factor: 1/T (default, as the reference) or none."
+            | Set _ -> Help.set
+            | Dataset _ -> $"""{String.concat ", " TrainingData.DatasetNames} {Help.byDefault "dataset"}."""
+            | Data_Root _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist); cifar10-dvs: the class folders of .aedat recordings; imagenet: the folder holding train/ and val/. Also accepted with --resume, for data that moved."
+            | Estimator _ -> $"""gradient estimator: {EstimatorNames.Table.Expected} {Help.byDefault "estimator"}."""
+            | Time_Steps _ -> Help.timeSteps
+            | Epochs _ -> $"""epochs {Help.byDefault "epochs"}."""
+            | Batch_Size _ -> Help.batchSize
+            | Optimizer _ -> $"""optimiser: {SettingNames.Optimizer.Expected} {Help.byDefault "optimizer"}."""
+            | Learning_Rate _ -> $"""peak learning rate {Help.byDefault "learning-rate"}."""
+            | Momentum _ -> $"""SGD momentum {Help.byDefault "momentum"}."""
+            | Nesterov -> "use Nesterov momentum (SGD)."
+            | Weight_Decay _ -> $"""weight decay on conv and linear weights only {Help.byDefault "weight-decay"}."""
+            | Schedule _ -> $"""learning-rate schedule: {SettingNames.Schedule.Expected} {Help.byDefault "schedule"}; cosine goes to 0."""
+            | Warmup_Epochs _ -> $"""epochs of linear learning-rate warm-up {Help.byDefault "warmup-epochs"}."""
+            | Label_Smoothing _ -> $"""cross-entropy label smoothing {Help.byDefault "label-smoothing"}."""
+            | Rate_Gradient_Scale _ -> $"""rate-BP gradient factor: {SettingNames.RateScale.Expected} {Help.byDefault "rate-gradient-scale"}."""
             | Sltt_K _ -> "sltt-k: time steps back-propagated per iteration, drawn with the run's seed (default T/2, at least 1)."
-            | Crop _ -> "random crop with this zero padding (CIFAR: 4)."
-            | Flip -> "random horizontal flip."
+            | Crop_Padding _ -> $"""random crop with this zero padding (CIFAR: 4) {Help.byDefault "crop-padding"}."""
+            | Horizontal_Flip -> "random horizontal flip."
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."
-            | Cutout _ -> "Cutout with one hole of this size (CIFAR: 16)."
-            | Seed _ -> "seed of weights, data order, augmentation and dropout (default 0)."
-            | Weights _ -> "start from these weights: our weights/checkpoint model.safetensors, a safetensors file or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
-            | Device _ -> "cpu (default) or cuda[:i] (needs the CUDA build)."
-            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
-            | Workers _ -> "threads preparing each batch (default 1): JPEG decoding for imagenet, building the frame cache for cifar10-dvs."
+            | Cutout _ -> $"""Cutout with one hole of this size (CIFAR: 16) {Help.byDefault "cutout"}."""
+            | Seed _ -> Help.seed
+            | Weights _ -> Help.weights
+            | Weights_Map _ -> Help.weightsMap
+            | Device _ -> Help.device
+            | Threads _ -> Help.threads
+            | Workers _ -> $"""threads preparing each batch, at most 4 per core {Help.byDefault "workers"}: JPEG decoding for imagenet, building the frame cache for cifar10-dvs."""
+            | On_Non_Finite _ -> $"""a non-finite loss or gradient: {SettingNames.NonFinite.Expected} {Help.byDefault "on-non-finite"}; stop names the epoch, batch and parameter, skip drops the step and counts it."""
             | Dvs_Split _ -> "cifar10-dvs train/test split, required: index (first 900 of each class train), random[:SEED] (seeded 9:1) or tebn (first 100 of each class test)."
             | Dvs_Frames _ -> "cifar10-dvs frames per clip (default: T; must equal T)."
-            | Dvs_Frame_Split _ -> "cifar10-dvs: split a recording's events into frames by number (default, as published) or time."
-            | Dvs_Resize _ -> "cifar10-dvs: resize frames by area averaging of counts (default) or as the paper's code does (paper: byte wrap, Pillow's premultiplied LA bilinear filter; docs/events-and-imagenet.md)."
-            | Dvs_Size _ -> "cifar10-dvs frame side after resizing (default 48); must match the network's input."
+            | Dvs_Frame_Split _ -> $"""cifar10-dvs: split a recording's events into frames by {SettingNames.DvsFrameSplit.Expected} {Help.byDefault "dvs-frame-split"}."""
+            | Dvs_Resize _ -> $"""cifar10-dvs: resize frames by {SettingNames.DvsResize.Expected} {Help.byDefault "dvs-resize"}: area averages the counts, paper does what the paper's code does (byte wrap, Pillow's premultiplied LA bilinear filter; docs/events-and-imagenet.md)."""
+            | Dvs_Size _ -> $"""cifar10-dvs frame side after resizing {Help.byDefault "dvs-size"}; must match the network's input."""
             | Dvs_Cache _ -> "cifar10-dvs frame cache folder (default <data>/.snndsl-cache)."
             | No_Dvs_Flip -> "cifar10-dvs: no horizontal clip flip in training (published: flip on)."
-            | Dvs_Roll _ -> "cifar10-dvs: training roll of up to this many pixels in both axes (default 5; 0 = off)."
-            | Image_Size _ -> "imagenet crop side (default 224; the test resize is size*256/224); must match the network's input."
+            | Dvs_Roll _ -> $"""cifar10-dvs: training roll of up to this many pixels in both axes {Help.byDefault "dvs-roll"}; 0 = off."""
+            | Image_Size _ -> $"""imagenet crop side {Help.byDefault "image-size"}; the test resize is size*256/224; must match the network's input."""
             | Limit_Train_Batches _ -> "train on at most this many batches per epoch (smoke runs)."
             | Limit_Test_Batches _ -> "evaluate on at most this many test batches."
             | Sync_Bn -> "under mpirun: BatchNorm statistics of the global batch (SyncBN); default: each rank's own batch."
             | Run_Dir _ -> "run directory (default runs/<network>-<estimator>-T<T>-<time>); an existing one is refused unless --resume."
-            | Resume -> "continue the run in --run-dir from its last checkpoint, with its own config.json."
+            | Resume -> "continue the run in --run-dir from its last checkpoint, with its own config.json and network.snn."
             | Print_Config -> "print the resolved settings as JSON and exit."
             | No_Plot -> "do not render PNG curves at the end."
 
@@ -137,9 +147,9 @@ type EvalArgs =
     | Checkpoint of name: string
     | Weights of file: string
     | Weights_Map of mode: string
-    | Data of path: string
-    | Steps of count: int
-    | Batch_Size of count: int
+    | [<AltCommandLine("--data")>] Data_Root of path: string
+    | [<AltCommandLine("-T", "--steps")>] Time_Steps of count: int
+    | [<AltCommandLine("--batch")>] Batch_Size of count: int
     | Threads of count: int
     | Device of device: string
 
@@ -149,12 +159,12 @@ type EvalArgs =
             | Run _ -> "a run directory (its config.json and network.snn are used)."
             | Checkpoint _ -> "which checkpoint of the run: best (default) or last."
             | Weights _ -> "evaluate these weights (ours, safetensors or a PyTorch .pt state dict) instead of a checkpoint."
-            | Weights_Map _ -> "how the file's tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
-            | Data _ -> "folder of the dataset files, if not where the run found them."
-            | Steps _ -> "time steps T (default: the run's)."
+            | Weights_Map _ -> Help.weightsMap
+            | Data_Root _ -> "folder of the dataset files, if not where the run found them."
+            | Time_Steps _ -> "time steps T (default: the run's)."
             | Batch_Size _ -> "samples per batch (default: the run's)."
-            | Threads _ -> "libtorch intra-op threads."
-            | Device _ -> "cpu (default) or cuda[:i]."
+            | Threads _ -> Help.threads
+            | Device _ -> Help.device
 
 type PlotArgs =
     | [<MainCommand; ExactlyOnce>] Run of path: string
@@ -168,8 +178,8 @@ type BenchArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
     | Set of assignment: string
     | Estimators of list: string
-    | Steps of list: string
-    | Batch of size: int
+    | [<AltCommandLine("-T", "--steps")>] Time_Steps of list: string
+    | [<AltCommandLine("--batch")>] Batch_Size of size: int
     | Warmup of count: int
     | Iterations of count: int
     | Threads of count: int
@@ -178,25 +188,25 @@ type BenchArgs =
     | Weights of file: string
     | Weights_Map of mode: string
     | Spike_Grad of forms: string
-    | Seed of seed: int
+    | Seed of seed: int64
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
             | File _ -> "the network file (.snn) to benchmark."
-            | Set _ -> "override a network parameter, as name=value (repeatable)."
-            | Estimators _ -> "comma-separated estimators: bptt-m,bptt-s,rate-m,rate-s,ottt,sltt,sltt-k (default: bptt-m,bptt-s,rate-m,rate-s)."
-            | Steps _ -> "comma-separated numbers of time steps T (default 1,2,4,8)."
-            | Batch _ -> "batch size (default 16)."
+            | Set _ -> Help.set
+            | Estimators _ -> Help.estimators
+            | Time_Steps _ -> "comma-separated numbers of time steps T (default 1,2,4,8)."
+            | Batch_Size _ -> "batch size (default 16)."
             | Warmup _ -> "untimed iterations per configuration before timing; the last one measures memory (default 1)."
             | Iterations _ -> "timed iterations per configuration (default 5)."
-            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
-            | Device _ -> "cpu or cuda[:i] (default cpu)."
+            | Threads _ -> Help.threads
+            | Device _ -> Help.device
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
-            | Weights _ -> "start from these weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
+            | Weights _ -> Help.weights
+            | Weights_Map _ -> Help.weightsMap
             | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
-            | Seed _ -> "seed of the weights and the synthetic batch (default 0)."
+            | Seed _ -> Help.seed
 
 type GradArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -207,28 +217,30 @@ type GradArgs =
     | Data of path: string
     | Batch_File of file: string
     | Synthetic
-    | Batch of size: int
-    | Steps of count: int
+    | [<AltCommandLine("--batch")>] Batch_Size of size: int
+    | [<AltCommandLine("-T", "--steps")>] Time_Steps of count: int
     | Estimators of list: string
     | Out of file: string
-    | Seed of seed: int
+    | Seed of seed: int64
+    | Threads of count: int
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | File _ -> "the network file (.snn)."
-            | Set _ -> "override a network parameter, as name=value (repeatable)."
-            | Weights _ -> "weights: a safetensors weights file of ours, safetensors or a PyTorch .pt state dict (default: seeded initialisation)."
-            | Weights_Map _ -> "how file tensors map to the network's: name (default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."
+            | File _ -> Help.network
+            | Set _ -> Help.set
+            | Weights _ -> Help.weights
+            | Weights_Map _ -> Help.weightsMap
             | Batch_From _ -> "take the first batch of a dataset's test split: fashion-mnist, mnist, cifar10, cifar100."
             | Data _ -> "folder of the dataset for --batch-from (fashion-mnist has a default)."
             | Batch_File _ -> "take the batch from a safetensors file with tensors 'input' [B, ...] and 'labels' [B]."
             | Synthetic -> "use a seeded random batch of the network's input shape."
-            | Batch _ -> "batch size for --batch-from and --synthetic (default 16)."
-            | Steps _ -> "number of time steps T (default 4)."
-            | Estimators _ -> "comma-separated estimators to compare with bptt-m: bptt-s,rate-m,rate-s,ottt,sltt,sltt-k (default: bptt-s,rate-m,rate-s)."
+            | Batch_Size _ -> "batch size for --batch-from and --synthetic (default 16)."
+            | Time_Steps _ -> Help.timeSteps
+            | Estimators _ -> $"{Help.estimators} Each is compared with bptt-m."
             | Out _ -> "safetensors file for losses, outputs and gradients (default grads.safetensors)."
-            | Seed _ -> "seed of the initial weights and the synthetic batch (default 0)."
+            | Seed _ -> Help.seed
+            | Threads _ -> Help.threads
 
 type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string

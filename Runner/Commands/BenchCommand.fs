@@ -7,7 +7,7 @@ open Argu
 open TorchSharp
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Runner.Cli.Arguments
-open SnnDsl.Runner.Commands.CommandSupport
+open SnnDsl.Core.Estimators
 open SnnDsl.Runner.Commands.RunSupport
 
 /// Parsed options of one bench run.
@@ -20,18 +20,18 @@ let optionsOf (args: ParseResults<BenchArgs>) =
     { File = args.GetResult BenchArgs.File
       Overrides = args.GetResults BenchArgs.Set
       Variants =
-        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.defaultValue "bptt-m,bptt-s,rate-m,rate-s" |> parseEstimators do
+        [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators do
             for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
                 BenchVariant(kind, form) ]
-      Steps = args.TryGetResult BenchArgs.Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
+      Steps = args.TryGetResult BenchArgs.Time_Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
       Settings =
         BenchSettings(
-            BatchSize = (args.GetResult(BenchArgs.Batch, 16) |> requirePositive "--batch"),
+            BatchSize = (args.GetResult(BenchArgs.Batch_Size, 16) |> requirePositive "--batch-size"),
             Warmup = max 0 (args.GetResult(BenchArgs.Warmup, 1)),
             Iterations = (args.GetResult(BenchArgs.Iterations, 5) |> requirePositive "--iterations"),
-            Seed = int64 (args.GetResult(BenchArgs.Seed, 0)),
+            Seed = args.GetResult(BenchArgs.Seed, 0L),
             Device = device)
-      Threads = args.TryGetResult BenchArgs.Threads |> Option.map (requirePositive "--threads")
+      Threads = args.TryGetResult BenchArgs.Threads |> Option.map requireThreads
       OutDir = args.TryGetResult BenchArgs.Out
       Weights = args.TryGetResult BenchArgs.Weights
       Mapping = parseMapping (args.GetResult BenchArgs.File) (args.TryGetResult BenchArgs.Weights_Map) }
@@ -66,6 +66,5 @@ let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
     measurements
 
 let run (args: ParseResults<BenchArgs>) (out: TextWriter) (err: TextWriter) =
-    guard err (fun () ->
-        execute (optionsOf args) out err |> ignore
-        ExitCode.Success)
+    execute (optionsOf args) out err |> ignore
+    ExitCode.Success

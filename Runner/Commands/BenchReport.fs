@@ -35,7 +35,7 @@ let private showRatio = function Some (x: float) -> x.ToString("0.00", inv) + "x
 
 let private columns =
     [ "estimator"; "T"; "median ms"; "IQR ms"; "min-max ms"; "spike/fwd"; "rate"; "backward"; "optim"; "samples/s"
-      "held MB"; "peak MB"; "RSS+ MB"; "time/BPTT-M"; "min/BPTT-M"; "held/BPTT-M" ]
+      "held MB"; "peak MB"; "peak RSS MB"; "time/BPTT-M"; "min/BPTT-M"; "held/BPTT-M" ]
 
 let private cells (all: BenchMeasurement list) (m: BenchMeasurement) =
     [ label all m; string m.TimeSteps; f1 m.MedianMs; $"{f1 m.Q1Ms}-{f1 m.Q3Ms}"; $"{f1 m.MinMs}-{f1 m.MaxMs}"
@@ -75,6 +75,7 @@ let private panel (plot: ScottPlot.Plot) (title: string) (ylabel: string) (all: 
         scatter.LegendText <- name
     plot.Title(title)
     plot.XLabel("T (time steps)")
+    PlotCommand.integerTicks plot
     plot.YLabel(ylabel)
     plot.ShowLegend() |> ignore
 

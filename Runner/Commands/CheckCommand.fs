@@ -76,9 +76,9 @@ let private diagnosticsJson (result: CompileResult) =
 
 /// Checks the file; returns the exit code. Output goes to `out`, diagnostics to `err`.
 let run (options: CheckOptions) (out: TextWriter) (err: TextWriter) =
-    match readFile options.File with
+    match tryReadFile options.File with
     | Error message ->
-        err.WriteLine message
+        err.WriteLine(SnnDsl.Runner.Cli.UserErrors.line None message)
         ExitCode.UserError
     | Ok bytes ->
         let result = Compiler.CompileBytes(bytes, options.File, options.Overrides)

@@ -8,6 +8,7 @@ open SnnDsl.Core.Doctor
 open SnnDsl.Core.Runtime
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
+open SnnDsl.Runner.Cli.UserErrors
 
 /// The facts, aligned in one column.
 let printFacts (out: TextWriter) (facts: Fact seq) =
@@ -24,7 +25,7 @@ let printChecks (out: TextWriter) (results: CheckResult seq) =
     failed
 
 let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
-    reportingUserErrorsTo err (fun () ->
+    (fun () ->
         args.TryGetResult DoctorArgs.Threads |> Option.iter (fun n ->
             if n < 1 || n > System.Environment.ProcessorCount * 4 then
                 fail $"--threads {n}: expected 1 to {System.Environment.ProcessorCount * 4} (4 per logical processor)"
@@ -40,4 +41,4 @@ let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
             ExitCode.Success
         else
             err.WriteLine $"snn: error: {failed} of {Seq.length results} self-checks failed on {device} (see the FAIL lines above)"
-            ExitCode.CheckFailed)
+            ExitCode.CheckFailed) ()

@@ -26,9 +26,9 @@ let canonical (bytes: byte[]) (fileName: string) =
 
 /// Formats the file; returns the exit code. Canonical text goes to `out`, diagnostics and notes to `err`.
 let run (options: FmtOptions) (out: TextWriter) (err: TextWriter) =
-    match readFile options.File with
+    match tryReadFile options.File with
     | Error message ->
-        err.WriteLine message
+        err.WriteLine(SnnDsl.Runner.Cli.UserErrors.line None message)
         ExitCode.UserError
     | Ok bytes ->
         match canonical bytes options.File with

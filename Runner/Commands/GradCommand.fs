@@ -11,7 +11,7 @@ open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Runner.Cli.Arguments
-open SnnDsl.Runner.Commands.CommandSupport
+open SnnDsl.Runner.Cli.UserErrors
 open SnnDsl.Runner.Commands.RunSupport
 
 /// Where the batch comes from.
@@ -22,7 +22,7 @@ type BatchSource =
 
 type GradOptions =
     { File: string; Overrides: string list; Weights: string option; Mapping: WeightMap; Source: BatchSource
-      Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64 }
+      Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64; Threads: int option }
 
 let optionsOf (args: ParseResults<GradArgs>) =
     let source =
@@ -32,17 +32,18 @@ let optionsOf (args: ParseResults<GradArgs>) =
         | None, None, true -> SyntheticBatch
         | None, None, false -> fail "say where the batch comes from: --batch-from DATASET, --batch-file FILE.safetensors or --synthetic"
         | _ -> fail "give only one of --batch-from, --batch-file and --synthetic"
-    let estimators = args.TryGetResult GradArgs.Estimators |> Option.defaultValue "bptt-m,bptt-s,rate-m,rate-s" |> parseEstimators
+    let estimators = args.TryGetResult GradArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators
     { File = args.GetResult GradArgs.File
       Overrides = args.GetResults GradArgs.Set
       Weights = args.TryGetResult GradArgs.Weights
       Mapping = parseMapping (args.GetResult GradArgs.File) (args.TryGetResult GradArgs.Weights_Map)
       Source = source
-      Batch = args.GetResult(GradArgs.Batch, 16) |> requirePositive "--batch"
-      Steps = args.GetResult(GradArgs.Steps, 4) |> requirePositive "--steps"
+      Batch = args.GetResult(GradArgs.Batch_Size, 16) |> requirePositive "--batch-size"
+      Steps = args.GetResult(GradArgs.Time_Steps, 4) |> requirePositive "--time-steps"
       Estimators = EstimatorKind.BpttM :: (estimators |> List.filter ((<>) EstimatorKind.BpttM))
       Out = args.GetResult(GradArgs.Out, "grads.safetensors")
-      Seed = int64 (args.GetResult(GradArgs.Seed, 0)) }
+      Seed = args.GetResult(GradArgs.Seed, 0L)
+      Threads = args.TryGetResult GradArgs.Threads |> Option.map requireThreads }
 
 let private checkShape (spec: NetworkSpec) (input: torch.Tensor) (origin: string) =
     let expected = spec.Input.Dims |> Seq.toList
@@ -95,6 +96,7 @@ let overallCosine (reference: GradientRun) (other: GradientRun) =
 
 let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     let spec = loadSpec options.File options.Overrides err
+    options.Threads |> Option.iter torch.set_num_threads
     use scope = torch.NewDisposeScope()
     let network = NetworkBuilder.Build(spec, options.Seed)
     loadWeights network options.Weights options.Mapping
@@ -112,6 +114,5 @@ let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     runs
 
 let run (args: ParseResults<GradArgs>) (out: TextWriter) (err: TextWriter) =
-    guard err (fun () ->
-        execute (optionsOf args) out err |> ignore
-        ExitCode.Success)
+    execute (optionsOf args) out err |> ignore
+    ExitCode.Success

@@ -16,6 +16,10 @@ let readColumns (csv: string) =
         let rows = lines[1..] |> Array.map (fun l -> l.Split ',' |> Array.map (fun v -> Double.Parse(v, CultureInfo.InvariantCulture)))
         header |> Array.mapi (fun i name -> name, rows |> Array.map (fun r -> r[i])) |> Map.ofArray
 
+/// Ticks on whole numbers only on the x axis (epochs, time steps): never "epoch 1.5".
+let integerTicks (plot: ScottPlot.Plot) =
+    plot.Axes.Bottom.TickGenerator <- ScottPlot.TickGenerators.NumericAutomatic(IntegerTicksOnly = true)
+
 let private chart (path: string) (title: string) (ylabel: string) (epochs: float[]) (series: (string * float[]) list) =
     use plot = new ScottPlot.Plot()
     for name, values in series do
@@ -23,6 +27,7 @@ let private chart (path: string) (title: string) (ylabel: string) (epochs: float
         line.LegendText <- name
     plot.Title(title)
     plot.XLabel("epoch")
+    integerTicks plot
     plot.YLabel(ylabel)
     if series.Length > 1 then plot.ShowLegend() |> ignore
     plot.SavePng(path, 800, 500) |> ignore

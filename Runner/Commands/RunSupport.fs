@@ -1,22 +1,18 @@
-// Helpers of the commands that run networks: loading a network file, parsing lists and devices, weights, user errors.
+// Helpers of the commands that run networks: the shared flags (network, --set, weights, seed, device, threads) read once.
 module SnnDsl.Runner.Commands.RunSupport
 
 open System
 open System.IO
 open TorchSharp
-open SnnDsl.Dsl
 open SnnDsl.Dsl.Model
 open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
-open SnnDsl.Core.Benchmarks
-open SnnDsl.Runner.Cli.Arguments
+open SnnDsl.Core.Training.Settings
+open SnnDsl.Runner.Cli.UserErrors
 open SnnDsl.Runner.Commands.CommandSupport
 
-/// Compiles a network file with --set overrides; diagnostics go to err, and a failure becomes a UserError.
-let loadSpec (file: string) (overrides: string list) (err: TextWriter) : NetworkSpec =
-    match loadNetwork err file overrides with
-    | Ok(network, _) -> network
-    | Error _ -> fail $"{file} was not loaded"
+/// Compiles a network file with --set overrides; diagnostics go to err, and a failure is a user error.
+let loadSpec (file: string) (overrides: string list) (err: TextWriter) : NetworkSpec = fst (loadNetwork err file overrides)
 
 /// Parses a comma-separated list with a parser per item; names the bad item.
 let parseList (what: string) (parse: string -> 'T option) (text: string) : 'T list =
@@ -28,30 +24,28 @@ let parseList (what: string) (parse: string -> 'T option) (text: string) : 'T li
         | [] -> fail $"the list of {what}s is empty"
         | items -> items
 
+/// What bench and grad compare when no --estimators is given: the four estimators of the rate-BP paper.
+let defaultEstimators = [ EstimatorKind.BpttM; EstimatorKind.BpttS; EstimatorKind.RateM; EstimatorKind.RateS ]
+
 let parseEstimators (text: string) =
-    let names = EstimatorNames.All |> Seq.map (fun struct (n, _) -> n) |> String.concat ", "
-    parseList $"estimator (expected one of {names})" (fun s -> EstimatorNames.Parse s |> Option.ofNullable) text
+    parseList $"estimator (expected {EstimatorNames.Table.Expected})" (EstimatorNames.Parse >> Option.ofNullable) text
 
 let private positive (s: string) =
     match Int32.TryParse s with
-    | true, n when n > 0 -> Some n
+    | true, n when n > 0 && n <= EstimatorSettings.MaxTimeSteps -> Some n
     | _ -> None
 
-let parseSteps (text: string) = parseList "number of time steps (a positive integer)" positive text
+let parseSteps (text: string) = parseList $"number of time steps (an integer in [1, {EstimatorSettings.MaxTimeSteps}])" positive text
 
 let requirePositive (what: string) (value: int) = if value > 0 then value else fail $"{what} must be positive, got {value}"
 
+/// --threads: at most 4 per core (more only wait for each other).
+let requireThreads (value: int) =
+    if value >= 1 && value <= Check.MaxThreads then value
+    else fail $"--threads must be in [1, {Check.MaxThreads}] (4 per core), got {value}"
+
 /// cpu, cuda or cuda:i; refuses CUDA when this build or machine has none.
-let parseDevice (text: string) : torch.Device =
-    let lower = text.Trim().ToLowerInvariant()
-    if lower = "cpu" then torch.CPU
-    elif lower = "cuda" || lower.StartsWith "cuda:" then
-        if not (torch.cuda.is_available()) then fail $"device '{text}': CUDA is not available (this build uses the CPU libtorch, or no GPU is visible)"
-        match lower.Split(':') with
-        | [| _ |] -> torch.CUDA
-        | [| _; index |] when (positive index).IsSome || index = "0" -> torch.device($"cuda:{index}")
-        | _ -> fail $"'{text}' is not a device; expected cpu, cuda or cuda:<index>"
-    else fail $"'{text}' is not a device; expected cpu, cuda or cuda:<index>"
+let parseDevice (text: string) : torch.Device = SnnDsl.Core.Runtime.Devices.Parse text
 
 /// --weights-map: name (default), order, reference (the name map beside the network file) or a .names.tsv file.
 let parseMapping (networkFile: string) (text: string option) =
@@ -60,7 +54,7 @@ let parseMapping (networkFile: string) (text: string option) =
     try WeightMap.Parse((if lower.EndsWith NameMap.Extension then text else lower), networkFile)
     with :? WeightsException as e -> fail $"--weights-map: {e.Message}"
 
-/// Loads weights into the network when a file is given; a file that does not fit is a UserError naming the tensor.
+/// Loads weights into the network when a file is given; a file that does not fit is a user error naming the tensor.
 let loadWeights (network: SpikingNetwork) (file: string option) (mapping: WeightMap) =
     match file with
     | None -> ()
@@ -82,6 +76,3 @@ let parseGradientForms (text: string option) =
     match text with
     | None -> [ defaultGradientForm ]
     | Some list -> parseList "spike gradient form (expected straight-through or custom)" gradientForm list
-
-/// Runs a command body; user errors become one line on err and exit code 1.
-let guard (err: TextWriter) (body: unit -> int) = reportingUserErrorsTo err body

@@ -216,9 +216,8 @@ let tests =
         }
         test "estimator names and --sltt-k are checked with one sentence" {
             for name in [ "ottt"; "sltt"; "sltt-k" ] do
-                Expect.equal (TrainingConfig.NameOf(TrainingConfig.ParseEstimator name)) name name
-                Expect.equal (EstimatorNames.Of(TrainingConfig.ParseEstimator name)) name $"{name} in the bench/grad table"
-            let bad = TrainingConfig(Estimator = "sltt-k", TimeSteps = 4, SlttK = 5)
+                Expect.equal (EstimatorNames.Of(EstimatorNames.Table.Parse name)) name $"{name} in the one estimator table"
+            let bad = TrainingConfig(Estimator = SnnDsl.Core.Training.Settings.EstimatorSettings(Kind = EstimatorKind.SlttK, TimeSteps = 4, SlttK = 5))
             Expect.throwsT<ConfigException> (fun () -> bad.Validated() |> ignore) "K > T"
         }
     ]

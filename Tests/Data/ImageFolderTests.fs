@@ -32,6 +32,20 @@ let small train = ImageNetTransform(train, Size = 16, ResizeTo = 20)
 
 let tests' =
     testList "imagefolder" [
+        test "a JPEG whose header claims 65500x65500 pixels is refused before any pixel memory is allocated" {
+            use temp = new TempFolder()
+            let path = temp.File "bomb.jpg"
+            writeJpeg path 8 8 red blue
+            let bytes = File.ReadAllBytes path
+            let sof = [ 0 .. bytes.Length - 2 ] |> List.find (fun i -> bytes[i] = 0xFFuy && bytes[i + 1] = 0xC0uy)
+            for offset in [ sof + 5; sof + 7 ] do
+                bytes[offset] <- 0xFFuy
+                bytes[offset + 1] <- 0xDCuy
+            File.WriteAllBytes(path, bytes)
+            let before = GC.GetTotalAllocatedBytes true
+            expectDataError [ "bomb.jpg"; "65500x65500"; "megapixels" ] (fun () -> ImageDecoding.Decode path)
+            Expect.isLessThan (GC.GetTotalAllocatedBytes true - before) (64L * 1024L * 1024L) "no pixel buffer allocated"
+        }
         test "scans classes in ordinal order with labels" {
             use dir = new TempFolder()
             writeImageFolder dir.Path

@@ -6,8 +6,8 @@ open Expecto
 open SnnDsl.Dsl
 open SnnDsl.Dsl.Syntax
 open SnnDsl.Tests.Dsl.DslTestSupport
-open SnnDsl.Runner.Authoring
-open SnnDsl.Runner.Authoring.Snn
+open SnnDsl.Authoring
+open SnnDsl.Authoring.Snn
 
 let basic =
     block "basic" [ required "width"; optional "stride" 1 ] [
@@ -60,6 +60,20 @@ let diagnosticFacts (result: CompileResult) =
 [<Tests>]
 let tests =
     testList "Dsl.Authoring" [
+        test "the authoring library stands alone: it references the language, not the runner or libtorch" {
+            let assembly = typeof<SnnDsl.Authoring.Snn.ToExpression>.Assembly
+            Expect.equal (assembly.GetName().Name) "SnnDsl.Authoring" "its own assembly"
+            let references = assembly.GetReferencedAssemblies() |> Array.map (fun a -> a.Name) |> Set.ofArray
+            Expect.isTrue (references.Contains "SnnDsl.Dsl") "uses the language"
+            for other in [ "snn"; "SnnDsl.Core"; "TorchSharp"; "Argu" ] do
+                Expect.isFalse (references.Contains other) $"does not need {other}"
+        }
+        test "XML documentation is generated for Dsl and Core (a malformed doc comment fails their build)" {
+            for name in [ "SnnDsl.Dsl"; "SnnDsl.Core" ] do
+                let file = System.IO.Path.Combine(System.AppContext.BaseDirectory, name + ".xml")
+                Expect.isTrue (System.IO.File.Exists file) $"{name}.xml next to the assembly"
+                Expect.stringContains (System.IO.File.ReadAllText file) "<member name=" $"{name}.xml has members"
+        }
         test "the F# ResNet-18 gives the same network records as resnet18.snn" {
             let fromText = Compiler.Compile(example "resnet18", "resnet18.snn")
             let fromFSharp = Snn.compile resnet18

@@ -4,7 +4,7 @@ module SnnDsl.Tests.Dsl.InitTests
 open Expecto
 open SnnDsl.Dsl
 open SnnDsl.Dsl.Model
-open SnnDsl.Runner.Authoring.Snn
+open SnnDsl.Authoring.Snn
 open SnnDsl.Tests.Dsl.DslTestSupport
 
 /// (path, init as check prints it) of every conv and linear layer.

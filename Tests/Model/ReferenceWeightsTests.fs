@@ -109,7 +109,7 @@ let tests =
         }
         test "export-weights --names reference without --network, and a map that lacks a tensor, are one-line user errors" {
             let err = new StringWriter()
-            let code = SnnDsl.Runner.Commands.RunSupport.guard err (fun () ->
+            let code = SnnDsl.Runner.Program.handle err (fun () ->
                 SnnDsl.Runner.Commands.ExportWeightsCommand.exportNamed "x.safetensors" "pt" (Some(temp ".pt")) (Some "reference") None |> ignore
                 0)
             Expect.equal code 1 "exit code"

@@ -37,6 +37,13 @@ let tests =
                 expectSameState source target
                 File.Delete path
             }
+        test "a weights file holding NaN or infinity is refused naming the tensor" {
+            let target = NetworkBuilder.Build(spec, 1L)
+            let state = [ for KeyValue(name, t) in target.state_dict() -> KeyValuePair(name, t.clone()) ]
+            let poisoned = state |> List.map (fun kv -> if kv.Key = "fc.bias" then KeyValuePair(kv.Key, torch.full_like(kv.Value, Double.NaN)) else kv)
+            expectMessage (fun () -> WeightIO.Apply(target, poisoned, WeightMapping.ByName))
+                "the file's tensor 'fc.bias' holds NaN or infinity; these weights come from a diverged run and cannot be used"
+        }
         test "order mapping copies by position whatever the names" {
             let source, target = NetworkBuilder.Build(spec, 1L), NetworkBuilder.Build(spec, 2L)
             let renamed = [ for i, KeyValue(_, t) in Seq.indexed (WeightIO.StateDict source) -> KeyValuePair($"model.{i}", t) ]
@@ -65,7 +72,7 @@ let tests =
             WeightIO.Write([ KeyValuePair("conv1.weight", torch.zeros(1L)) ], path, WeightFormat.Safetensors)
             let file = Path.Combine(SnnDsl.Tests.Benchmarks.GradientTests.repoRoot, "examples", "networks", "fashion_cnn.snn")
             let err = new StringWriter()
-            let code = SnnDsl.Runner.Commands.RunSupport.guard err (fun () ->
+            let code = SnnDsl.Runner.Program.handle err (fun () ->
                 let network = NetworkBuilder.Build(SnnDsl.Tests.Benchmarks.GradientTests.zooNetwork "fashion_cnn.snn", 0L)
                 SnnDsl.Runner.Commands.RunSupport.loadWeights network (Some path) (WeightMap WeightMapping.ByOrder)
                 0)

@@ -115,6 +115,8 @@ let tests =
                 Expect.stringContains (refusal (fun () -> LibTorchFolder.Open empty.Path |> ignore)) "no libtorch_cpu.so" "names the missing library"
                 File.WriteAllText(empty.File "libtorch_cpu.so", "")
                 Expect.stringContains (refusal (fun () -> LibTorchFolder.Open empty.Path |> ignore)) "cannot tell which libtorch" "names the missing version"
+                let insisted = LibTorchFolder.FromEnvironment(environmentOf [ "SNNDSL_LIBTORCH", empty.Path; "SNNDSL_LIBTORCH_ANY_VERSION", "1" ])
+                Expect.equal (nonNull insisted).Version "unknown" "on insistence, a folder without a version is loaded as 'unknown'"
             }
             test "snn loads libtorch from SNNDSL_LIBTORCH (not from beside the bridge) and its self-check passes" {
                 use folder = new TempFolder()

@@ -7,6 +7,9 @@ open Expecto
 open TorchSharp
 open TorchSharp.PyBridge
 open SnnDsl.Core.Training
+open SnnDsl.Core.Training.Runs
+open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Estimators
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands
 open SnnDsl.Tests.Support
@@ -26,8 +29,10 @@ network tiny(classes = 10) {
 let private configFor (folder: TempFolder) estimator =
     let network = folder.File "tiny.snn"
     File.WriteAllText(network, tinyNetwork)
-    TrainingConfig(Network = network, Dataset = "mnist", DataRoot = folder.Path, Estimator = estimator, TimeSteps = 2,
-                   Epochs = 3, BatchSize = 8, LearningRate = 0.05, CropPadding = 1, HorizontalFlip = true, Seed = 5L)
+    TrainingConfig(Network = network,
+                   Data = DataSettings(Dataset = "mnist", DataRoot = folder.Path, BatchSize = 8, CropPadding = 1, HorizontalFlip = true),
+                   Estimator = EstimatorSettings(Kind = EstimatorNames.Table.Parse estimator, TimeSteps = 2),
+                   Schedule = ScheduleSettings(Epochs = 3), Optimizer = OptimizerSettings(LearningRate = 0.05), Runtime = RuntimeSettings(Seed = 5L))
 
 /// Stops a run after its first epoch (after the checkpoint was written), as a kill would.
 exception private Interrupted
@@ -38,10 +43,7 @@ let private interruptAfterFirstEpoch =
         member _.BatchFinished(_, _, _, _, _, _) = ()
         member _.EpochFinished(m, _) = if m.Epoch = 0 then raise Interrupted }
 
-let private trainOrFail config dir resume observer =
-    match TrainCommand.trainInto config dir resume observer with
-    | Ok(run, summary) -> run, summary
-    | Error code -> failtestf "training failed with exit code %d" code
+let private trainOrFail config dir resume observer = TrainCommand.trainInto config dir resume observer
 
 let private weights (dir: string) = Safetensors.LoadStateDict(Path.Combine(dir, "checkpoints", "last", Checkpoint.ModelFile))
 
@@ -62,7 +64,7 @@ let tests =
                             (fun e -> if not (e :? Interrupted) then raise e))
                     Expect.equal (File.ReadAllLines(data.File "stopped/metrics.csv").Length) 2 "one epoch recorded before the stop"
                     let _, resumed = withSeed 0L (fun () -> trainOrFail config (data.File "stopped") true SnnDsl.Runner.Console.Progress.silent)
-                    let a, b = weights straight.Path, weights (data.File "stopped")
+                    let a, b = weights straight, weights (data.File "stopped")
                     Expect.equal (Set.ofSeq a.Keys) (Set.ofSeq b.Keys) "same tensors"
                     for KeyValue(name, t) in a do
                         Expect.isTrue (sameTensor t b[name]) $"{name} identical"
@@ -80,12 +82,12 @@ let tests =
             let spec = (SnnDsl.Dsl.Compiler.Compile(tinyNetwork, "tiny.snn")).Network |> nonNull
             let source = SnnDsl.Core.Model.NetworkBuilder.Build(spec, 99L)
             SnnDsl.Core.Model.WeightIO.Save(source, data.File "w.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
-            let trainer = Trainer(spec, config.With([ struct ("weights", CommandSupport.jsonValue (data.File "w.safetensors")) ], "test"), torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent)
+            let trainer = Trainer(spec, config.With([ struct ("weights", System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(data.File "w.safetensors"))) ], "test"), torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent)
             for KeyValue(name, t) in source.state_dict() do
                 Expect.isTrue (sameTensor t (trainer.Network.state_dict()[name])) $"{name} loaded"
             let other = (SnnDsl.Dsl.Compiler.Compile(tinyNetwork.Replace("conv(4, 3)", "conv(5, 3)"), "other.snn")).Network |> nonNull
             SnnDsl.Core.Model.WeightIO.Save(SnnDsl.Core.Model.NetworkBuilder.Build(other, 1L), data.File "bad.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
-            let bad = config.With([ struct ("weights", CommandSupport.jsonValue (data.File "bad.safetensors")) ], "test")
+            let bad = config.With([ struct ("weights", System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(data.File "bad.safetensors"))) ], "test")
             match (try Trainer(spec, bad, torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent) |> ignore; None
                    with :? ConfigException as e -> Some e.Message) with
             | Some message -> Expect.stringContains message "0.weight" $"names the tensor: {message}"
@@ -102,22 +104,20 @@ let tests =
         test "settings resolve defaults < --config file < flags" {
             use data = new TempFolder()
             File.WriteAllText(data.File "run.json", """{ "epochs": 7, "learning-rate": 0.05, "estimator": "bptt-m" }""")
-            match TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json"; "--lr"; "0.2"; "--set"; "classes=12"; "-T"; "6" |]) with
-            | Ok config ->
-                Expect.equal config.Epochs 7 "from the file"
-                Expect.equal config.LearningRate 0.2 "flag beats file"
-                Expect.equal config.Estimator "bptt-m" "from the file"
-                Expect.equal config.TimeSteps 6 "flag"
-                Expect.equal config.BatchSize (TrainingConfig().BatchSize) "default"
-                Expect.equal config.NetworkParameters["classes"] "12" "network parameter"
-            | Error message -> failtest message
+            let config = TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json"; "--lr"; "0.2"; "--set"; "classes=12"; "-T"; "6" |])
+            Expect.equal config.Schedule.Epochs 7 "from the file"
+            Expect.equal config.Optimizer.LearningRate 0.2 "flag beats file"
+            Expect.equal config.Estimator.Kind EstimatorKind.BpttM "from the file"
+            Expect.equal config.Estimator.TimeSteps 6 "flag"
+            Expect.equal config.Data.BatchSize (TrainingConfig().Data.BatchSize) "default"
+            Expect.equal config.NetworkParameters["classes"] "12" "network parameter"
         }
         test "a config file with an unknown key is an error naming the key" {
             use data = new TempFolder()
             File.WriteAllText(data.File "run.json", """{ "epocs": 7 }""")
-            match TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json" |]) with
-            | Ok _ -> failtest "accepted an unknown key"
-            | Error message -> Expect.stringContains message "epocs" "names the key"
+            match (try TrainCommand.resolve (parseTrain [| "--config"; data.File "run.json" |]) |> ignore; None with :? ConfigException as e -> Some e.Message) with
+            | None -> failtest "accepted an unknown key"
+            | Some message -> Expect.stringContains message "epocs" "names the key"
         }
         testSequenced <| test "bad settings and missing data exit 1 with a message naming the problem, never a stack trace" {
             use data = new TempFolder()
@@ -153,8 +153,20 @@ let tests =
                 Expect.sequenceEqual (File.ReadAllBytes(png) |> Array.take 4) [| 0x89uy; 0x50uy; 0x4Euy; 0x47uy |] $"{png} is a PNG"
             Expect.equal (SnnDsl.Runner.Program.execute [| "plot"; data.File "nowhere" |]) ExitCode.UserError "no metrics: exit 1"
         }
+        test "plots tick epochs and T on whole numbers only" {
+            let majorTicks (integer: bool) =
+                use plot = new ScottPlot.Plot()
+                plot.Add.Scatter([| 1.0; 2.0; 3.0 |], [| 0.5; 0.4; 0.3 |]) |> ignore
+                if integer then PlotCommand.integerTicks plot
+                plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png) |> ignore
+                plot.Axes.Bottom.TickGenerator.Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Position)
+            Expect.exists (majorTicks false) (fun x -> x <> System.Math.Round x) "ScottPlot's default puts ticks between epochs"
+            let ticks = majorTicks true
+            Expect.isGreaterThanOrEqual ticks.Length 2 "ticks drawn"
+            Expect.all ticks (fun x -> x = System.Math.Round x) $"whole numbers: {ticks}"
+        }
         test "cosine schedule with warm-up" {
-            let config = TrainingConfig(Epochs = 10, LearningRate = 0.1, WarmupEpochs = 2)
+            let config = TrainingConfig(Schedule = ScheduleSettings(Epochs = 10, WarmupEpochs = 2), Optimizer = OptimizerSettings(LearningRate = 0.1))
             Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(0, config)) (0.1 / 3.0) "warm-up epoch 0"
             Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(2, config)) 0.1 "peak after warm-up"
             Expect.floatClose Accuracy.veryHigh (LearningRateSchedule.At(6, config)) 0.05 "half-way through the cosine"

@@ -55,3 +55,8 @@ let withSeed (seed: int64) (f: unit -> 'T) =
     lock rngLock (fun () ->
         torch.manual_seed seed |> ignore
         f ())
+
+/// Values as JSON nodes, for TrainingConfig.With.
+module Json =
+    let node (value: obj) : System.Text.Json.Nodes.JsonNode | null =
+        System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize value)

@@ -9,12 +9,13 @@
 #r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Dsl.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Core.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/Argu.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Authoring.dll"
 #r "../../Runner/bin/Release/net10.0/linux-x64/snn.dll"
 
 open System
 open System.IO
 open SnnDsl.Core.Training
-open SnnDsl.Runner.Authoring.Snn
+open SnnDsl.Authoring.Snn
 open SnnDsl.Runner.Commands
 
 SnnDsl.Core.Runtime.NativeRuntime.EnsureLoaded()
@@ -41,11 +42,10 @@ save networkFile cnn
 
 let results =
     [ for width in widths ->
-        let config = TrainingConfig(Network = networkFile, Epochs = 1, LimitTrainBatches = 100, TimeSteps = 4)
-        let config = config.With([ struct ("network-parameters.width", CommandSupport.jsonValue (string width)) ], "sweep")
-        match TrainCommand.trainInto config (Path.Combine(sweepDir, $"width{width}")) false (SnnDsl.Runner.Console.Progress.forConsole ()) with
-        | Ok(_, summary) -> width, summary.Epochs[summary.Epochs.Count - 1]
-        | Error code -> failwithf "width %d failed (exit code %d)" width code ]
+        let config = TrainingConfig(Network = networkFile, Schedule = Settings.ScheduleSettings(Epochs = 1, LimitTrainBatches = 100), Estimator = Settings.EstimatorSettings(TimeSteps = 4))
+        let config = config.With([ struct ("network-parameters.width", System.Text.Json.Nodes.JsonValue.Create(string width)) ], "sweep")
+        let _, summary = TrainCommand.trainInto config (Path.Combine(sweepDir, $"width{width}")) false (SnnDsl.Runner.Console.Progress.forConsole ())
+        width, summary.Epochs[summary.Epochs.Count - 1] ]
 
 printfn "| width | test top-1 (%%) | train s / epoch | samples/s |"
 printfn "|---:|---:|---:|---:|"

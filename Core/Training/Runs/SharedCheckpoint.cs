@@ -1,5 +1,5 @@
 // Resuming a data-parallel job: rank 0 reads its checkpoint, every rank restores the same state from rank 0's bytes.
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Training.Runs;
 
 using SnnDsl.Core.Model;
 using TorchSharp.Modules;
@@ -11,10 +11,10 @@ using TorchSharp.Modules;
 /// </summary>
 public static class SharedCheckpoint
 {
-    public static CheckpointState Load(string? folderOnRank0, SpikingNetwork network, SGD optimizer, ICollective collective)
+    public static CheckpointState Load(string? folderOnRank0, SpikingNetwork network, OptimizerHelper optimizer, ICollective collective)
     {
         if (collective.WorldSize == 1) return Checkpoint.Load(folderOnRank0!, network, optimizer);
-        if (collective.Rank == 0 && !File.Exists(Path.Combine(folderOnRank0!, "state.json")))
+        if (collective.Rank == 0 && Checkpoint.TryReadState(folderOnRank0!) is null)
             throw new ConfigException($"{folderOnRank0} is not a checkpoint (no state.json); cannot resume");
         var packed = collective.BroadcastBytes(collective.Rank == 0 ? Pack(folderOnRank0!) : []);
         var local = Path.Combine(Path.GetTempPath(), $"snn-resume-{Environment.ProcessId}");

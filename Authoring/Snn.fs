@@ -1,5 +1,5 @@
 // F# authoring of networks: list-style builders that make the same syntax tree the parser makes, then check or save it.
-module SnnDsl.Runner.Authoring.Snn
+module SnnDsl.Authoring.Snn
 
 open System
 open System.IO

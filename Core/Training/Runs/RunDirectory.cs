@@ -1,0 +1,165 @@
+// The run directory: command, resolved config, network copy, metrics (JSON lines, CSV, TensorBoard), status, checkpoints, lock.
+using System.Security.Cryptography;
+using System.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using SnnDsl.Core.Model;
+
+namespace SnnDsl.Core.Training.Runs;
+
+/// <summary>
+/// Owns the files of a run, holding an exclusive lock on it while open (train and resume). A new run refuses an
+/// existing non-empty folder; a resumed run recovers from an interrupted save, and trains the network it recorded
+/// (network.snn, whose hash must match). An epoch is recorded as its metrics rows first, then its checkpoint: a stop
+/// in between redoes the epoch on resume and drops its rows. Only the writing process (rank 0) opens one.
+/// </summary>
+public sealed class RunDirectory : IDisposable
+{
+    public const string ConfigName = "config.json", NetworkName = "network.snn", HashName = "network.sha256";
+
+    readonly FileStream _lock;
+    readonly SummaryWriter _tensorBoard;
+
+    RunDirectory(string path, FileStream heldLock)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        _lock = heldLock;
+        Checkpoints = new CheckpointStore(System.IO.Path.Combine(Path, "checkpoints"));
+        Metrics = new MetricsFiles(Path);
+        _tensorBoard = torch.utils.tensorboard.SummaryWriter(System.IO.Path.Combine(Path, "tensorboard"));
+    }
+
+    public string Path { get; }
+    public CheckpointStore Checkpoints { get; }
+    public MetricsFiles Metrics { get; }
+    public string LastCheckpoint => Checkpoints.Last;
+    public string BestCheckpoint => Checkpoints.Best;
+    public string ConfigFile => System.IO.Path.Combine(Path, ConfigName);
+    public string MetricsCsv => Metrics.Csv;
+
+    /// <summary>A checkpoint folder of the run in <paramref name="dir"/> ("last" or "best"), for eval and export.</summary>
+    public static string CheckpointFolder(string dir, string name) => System.IO.Path.Combine(dir, "checkpoints", name);
+
+    /// <summary>Creates a new run directory, locks it, and writes the command, config and network before the first step.</summary>
+    public static RunDirectory Create(string path, string commandLine, TrainingConfig config, string networkSource)
+    {
+        if (File.Exists(path)) throw new ConfigException($"--run-dir '{path}' is a file; choose a folder");
+        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+            throw new ConfigException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
+        try { Directory.CreateDirectory(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"cannot create run directory '{path}': {e.Message}");
+        }
+        var run = new RunDirectory(path, Lock(path));
+        File.WriteAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
+        DurableFiles.ReplaceText(run.ConfigFile, config.ToJson());
+        DurableFiles.ReplaceText(System.IO.Path.Combine(path, NetworkName), networkSource);
+        DurableFiles.ReplaceText(System.IO.Path.Combine(path, HashName), Hash(networkSource) + Environment.NewLine);
+        run.SetStatus("created");
+        return run;
+    }
+
+    /// <summary>
+    /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and checks that
+    /// its network.snn is the one it started with.
+    /// </summary>
+    public static RunDirectory Open(string path, string commandLine)
+    {
+        var (_, _) = ReadRun(path);
+        var run = new RunDirectory(path, Lock(path));
+        try
+        {
+            if (run.Checkpoints.Recover() is null)
+                throw new ConfigException($"cannot resume '{path}': it has no complete checkpoint (did the run finish an epoch?); start it again without --resume");
+            File.AppendAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The run's config and network source (every rank reads them), refusing a network edited since the run began.</summary>
+    public static (TrainingConfig Config, string NetworkSource) ReadRun(string path)
+    {
+        var configFile = System.IO.Path.Combine(path, ConfigName);
+        if (!File.Exists(configFile)) throw new ConfigException($"'{path}' is not a run directory (no {ConfigName})");
+        var config = TrainingConfig.FromJson(ReadRunFile(path, ConfigName), configFile);
+        var source = ReadRunFile(path, NetworkName);
+        var hashFile = System.IO.Path.Combine(path, HashName);
+        if (File.Exists(hashFile))
+        {
+            var recorded = File.ReadAllText(hashFile).Trim();
+            if (recorded != Hash(source))
+                throw new ConfigException($"{System.IO.Path.Combine(path, NetworkName)} was changed after the run started (its SHA-256 differs from " +
+                    $"{HashName}); restore the original file, or start a new run with the edited network");
+        }
+        return (config, source);
+    }
+
+    static string ReadRunFile(string dir, string name)
+    {
+        var file = System.IO.Path.Combine(dir, name);
+        try { return File.ReadAllText(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ConfigException($"cannot read {file}: {e.Message}; the run directory is incomplete or not readable");
+        }
+    }
+
+    public static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    /// <summary>The run's exclusive advisory lock (flock through FileShare.None), held until Dispose.</summary>
+    static FileStream Lock(string path)
+    {
+        var file = System.IO.Path.Combine(path, "run.lock");
+        try { return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (UnauthorizedAccessException e) { throw new ConfigException($"cannot lock run directory '{path}': {e.Message}"); }
+        catch (IOException)
+        {
+            throw new ConfigException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
+        }
+    }
+
+    public TrainingConfig ReadConfig() => ReadRun(Path).Config;
+
+    public void SetStatus(string status) => DurableFiles.ReplaceText(System.IO.Path.Combine(Path, "status"), $"{status} {DateTime.UtcNow:O}{Environment.NewLine}");
+
+    /// <summary>Records a finished epoch: its metrics rows (flushed), then its checkpoint as `best` (when it is) and `last`.</summary>
+    public void RecordEpoch(EpochMetrics metrics, SpikingNetwork network, OptimizerHelper optimizer, CheckpointState state, bool best)
+    {
+        Metrics.Append(metrics);
+        Checkpoints.AfterStep?.Invoke("metrics-appended");
+        Checkpoints.Save(network, optimizer, state, best);
+        AppendTensorBoard(metrics);
+    }
+
+    void AppendTensorBoard(EpochMetrics m)
+    {
+        int step = m.Epoch;
+        _tensorBoard.add_scalar("train/loss", (float)m.TrainLoss, step);
+        _tensorBoard.add_scalar("train/top1", (float)m.TrainTop1, step);
+        _tensorBoard.add_scalar("test/loss", (float)m.TestLoss, step);
+        _tensorBoard.add_scalar("test/top1", (float)m.TestTop1, step);
+        _tensorBoard.add_scalar("test/top5", (float)m.TestTop5, step);
+        _tensorBoard.add_scalar("lr", (float)m.LearningRate, step);
+        foreach (var layer in m.FiringRates.Keys) _tensorBoard.add_scalar("firing_rate/" + layer, (float)m.FiringRates[layer], step);
+    }
+
+    /// <summary>Writes summary.json: the final and best accuracy, mean epoch time, throughput and peak memory of the run.</summary>
+    public void WriteSummary(TrainingSummary summary) => DurableFiles.ReplaceText(System.IO.Path.Combine(Path, "summary.json"), MetricsFiles.SummaryJson(summary));
+
+    /// <summary>The epochs recorded so far (to continue the metrics of a resumed run).</summary>
+    public IReadOnlyList<EpochMetrics> ReadMetrics() => Metrics.Read();
+
+    /// <summary>Drops metric rows of epochs a resumed run will redo (a stop between the metrics and the checkpoint).</summary>
+    public void KeepMetricsBefore(int epochsDone) => Metrics.KeepBefore(epochsDone);
+
+    public void Dispose()
+    {
+        _lock.Dispose();
+    }
+}

@@ -1,0 +1,23 @@
+// Help texts of the flags several commands share, and of settings, reading defaults from TrainingConfig.
+module SnnDsl.Runner.Cli.Help
+
+open SnnDsl.Core.Training
+open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Estimators
+
+/// The default of a config.json key, as written.
+let defaultOf (key: string) = TrainingConfig.DefaultOf key
+
+/// "(default X)" for a config.json key.
+let byDefault (key: string) = $"(default {defaultOf key})"
+
+let network = "the network file (.snn)."
+let set = "override a network parameter, as name=value (repeatable), e.g. --set classes=100."
+let weights = "start from these weights: a weights file or checkpoint model.safetensors of ours, a safetensors file or a PyTorch .pt state dict."
+let weightsMap = $"""how the file's tensors map to the network's: name (the default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."""
+let seed = $"""seed of the weights, data order, augmentation, dropout and synthetic batches {byDefault "seed"}."""
+let device = $"""cpu or cuda[:i] (cuda needs the CUDA build) {byDefault "device"}."""
+let threads = $"libtorch intra-op threads, at most 4 per core (default: libtorch's choice)."
+let timeSteps = $"""time steps T {byDefault "time-steps"}."""
+let batchSize = $"""samples per batch per process {byDefault "batch-size"}."""
+let estimators = $"comma-separated estimators: {EstimatorNames.Table.Expected} (default: bptt-m, bptt-s, rate-m, rate-s)."
