@@ -23,9 +23,6 @@ public sealed class OnlinePass(bool presynapticTraces) : IPassState
     /// <summary>The traces carried to the next step (the companions belong to the current step's scope).</summary>
     public IEnumerable<Tensor?> Tensors => _traces.Values;
 
-    /// <summary>The trace â of a neuron layer after the last step, or null before its first step (tests read it).</summary>
-    public Tensor? TraceOf(object layer) => _traces.GetValueOrDefault(layer);
-
     /// <summary>The membrane to carry to the next step: detached (its handle <paramref name="v"/> is released).</summary>
     public static Tensor Membrane(Tensor v)
     {

@@ -7,7 +7,7 @@ open SnnDsl.Dsl
 open SnnDsl.Dsl.Model
 open SnnDsl.Tests.Dsl.DslTestSupport
 
-/// Parameter counts of the reference code's models (Tests/Fixtures/reference/README.md; fashion_cnn and resnet_fashion have no reference).
+/// Parameter counts of the reference code's models (Tests/Fixtures/reference/README.md; fashion_cnn and resnet_fashion have no reference: counted by hand in examples/networks/README.md).
 let references =
     [ "resnet18", 11_173_962L
       "resnet19", 12_697_994L

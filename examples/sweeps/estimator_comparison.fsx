@@ -4,12 +4,12 @@
 //   nice dotnet fsi examples/sweeps/estimator_comparison.fsx -- --scale 1 --seeds 3
 //
 // --scale s sizes the run: each training point runs round(100·s) batches of 64 (one epoch's first batches) and is
-// evaluated on round(40·s) test batches of 64 (at least 5); s = 1 is the full comparison, sized for about 90 minutes
-// on 2 uncontended cores. Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
+// evaluated on round(40·s) test batches of 64 (at least 5); s = 1 is the full comparison (meant for about 90 minutes on
+// 2 uncontended cores; that duration is not measured, see docs/results.md). Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
 // rate-m and bptt-m; each for every network and seed, seed-major (within a seed the T = 4 points of every network
 // come first, then `snn bench`, then T = 2 and 6), so that a cut-short run has the seven-way table of its first seeds. Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
 // is taken with `snn grad` at initialisation and on the trained weights (32 test images). `snn bench` measures the
-// memory held for backward and the time per iteration of every (estimator, T) once per network (batch 64).
+// memory held for backward and the time per iteration of every (estimator, T) once per network (--bench-batch, 64).
 // Output: <out>/results.csv (one row per training point, appended as they finish), bench-*/bench.csv, and
 // <out>/results.md (mean ± std over seeds), rewritten after every point.
 #r "../../Runner/bin/Release/net10.0/linux-x64/Argu.dll"
