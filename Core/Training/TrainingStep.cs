@@ -21,6 +21,14 @@ public static class TrainingStep
     public static StepMetrics Run(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, SpikeInput input, Tensor labels,
         ICollective? collective = null, MetricTotals? totals = null, Func<GradientResult, bool>? check = null)
     {
+        var metrics = Scoped(network, estimator, optimizer, input, labels, collective, totals, check);
+        Runtime.NativeMemory.CollectFinalizable();
+        return metrics;
+    }
+
+    static StepMetrics Scoped(SpikingNetwork network, GradientEstimator estimator, optim.Optimizer optimizer, SpikeInput input, Tensor labels,
+        ICollective? collective, MetricTotals? totals, Func<GradientResult, bool>? check)
+    {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
         var result = estimator.Backward(network, input, labels);
