@@ -25,20 +25,19 @@ let printChecks (out: TextWriter) (results: CheckResult seq) =
     failed
 
 let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
-    (fun () ->
-        args.TryGetResult DoctorArgs.Threads |> Option.iter (fun n ->
-            if n < 1 || n > System.Environment.ProcessorCount * 4 then
-                fail $"--threads {n}: expected 1 to {System.Environment.ProcessorCount * 4} (4 per logical processor)"
-            torch.set_num_threads n)
-        let device = Devices.Parse(args.GetResult(DoctorArgs.Device, defaultValue = "cpu"))
-        out.WriteLine "snn doctor"
-        printFacts out (SystemReport.Read())
-        out.WriteLine $"self-check on {device} (float32 there, compared with float64 on the CPU):"
-        let results = SelfCheck.Run device
-        let failed = printChecks out results
-        if failed = 0 then
-            out.WriteLine $"all {Seq.length results} checks passed"
-            ExitCode.Success
-        else
-            err.WriteLine $"snn: error: {failed} of {Seq.length results} self-checks failed on {device} (see the FAIL lines above)"
-            ExitCode.CheckFailed) ()
+    args.TryGetResult DoctorArgs.Threads |> Option.iter (fun n ->
+        if n < 1 || n > System.Environment.ProcessorCount * 4 then
+            fail $"--threads {n}: expected 1 to {System.Environment.ProcessorCount * 4} (4 per logical processor)"
+        torch.set_num_threads n)
+    let device = Devices.Parse(args.GetResult(DoctorArgs.Device, defaultValue = "cpu"))
+    out.WriteLine "snn doctor"
+    printFacts out (SystemReport.Read())
+    out.WriteLine $"self-check on {device} (float32 there, compared with float64 on the CPU):"
+    let results = SelfCheck.Run device
+    let failed = printChecks out results
+    if failed = 0 then
+        out.WriteLine $"all {Seq.length results} checks passed"
+        ExitCode.Success
+    else
+        err.WriteLine $"snn: error: {failed} of {Seq.length results} self-checks failed on {device} (see the FAIL lines above)"
+        ExitCode.CheckFailed
