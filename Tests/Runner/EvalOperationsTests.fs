@@ -18,14 +18,6 @@ network tiny(classes = 10) {
 }
 """
 
-let private runCli (argv: string[]) =
-    let out, err = new StringWriter(), new StringWriter()
-    let previousOut, previousErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    let code = try SnnDsl.Runner.Program.execute argv finally Console.SetOut previousOut; Console.SetError previousErr
-    code, out.ToString(), err.ToString()
-
 [<Tests>]
 let tests =
     testSequenced <| testList "Runner.EvalOperations" [

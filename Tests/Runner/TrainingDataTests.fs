@@ -18,15 +18,6 @@ open SnnDsl.Tests.Data.DvsTests
 open SnnDsl.Tests.Data.ImageFolderTests
 open SnnDsl.Tests.Dsl.DslTestSupport
 
-/// Runs `snn` in-process, returning the exit code, stdout and stderr.
-let private runCli (argv: string[]) =
-    let out, err = new StringWriter(), new StringWriter()
-    let previousOut, previousErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    let code = try SnnDsl.Runner.Program.execute argv finally Console.SetOut previousOut; Console.SetError previousErr
-    code, out.ToString(), err.ToString()
-
 let private expectSuccess (argv: string[]) =
     let code, out, err = runCli argv
     Expect.equal code ExitCode.Success $"exit code of {String.Join(' ', argv)}; stderr: {err}"

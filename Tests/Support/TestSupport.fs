@@ -47,6 +47,15 @@ let gradOf (name: string) (p: torch.Tensor) =
 let sameTensor (a: torch.Tensor) (b: torch.Tensor) =
     a.shape = b.shape && a.eq(b).all().item<bool>()
 
+/// Runs `snn` in-process with the console redirected, returning the exit code, stdout and stderr.
+let runCli (argv: string[]) =
+    let out, err = new StringWriter(), new StringWriter()
+    let previousOut, previousErr = Console.Out, Console.Error
+    Console.SetOut out
+    Console.SetError err
+    let code = try SnnDsl.Runner.Program.execute argv finally Console.SetOut previousOut; Console.SetError previousErr
+    code, out.ToString(), err.ToString()
+
 let private rngLock = obj ()
 
 /// Runs f with torch's global generator seeded, holding a lock so that tests running in parallel

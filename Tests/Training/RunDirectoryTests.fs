@@ -52,13 +52,10 @@ let private trainKilledAt (config: TrainingConfig) (dir: string) (step: string) 
         with Killed _ -> ()
     finally run.Dispose()
 
+/// `snn` in-process: the exit code and stderr.
 let private runCli (argv: string[]) =
-    let out, err = new StringWriter(), new StringWriter()
-    let previousOut, previousErr = Console.Out, Console.Error
-    Console.SetOut out
-    Console.SetError err
-    let code = try SnnDsl.Runner.Program.execute argv finally Console.SetOut previousOut; Console.SetError previousErr
-    code, err.ToString()
+    let code, _, err = SnnDsl.Tests.Support.runCli argv
+    code, err
 
 /// A store with epoch 1 saved as best, and a network and optimiser to save more.
 let private storeWithOneEpoch (folder: TempFolder) =
