@@ -57,6 +57,18 @@ let private runCli (argv: string[]) =
     let code, _, err = SnnDsl.Tests.Support.runCli argv
     code, err
 
+/// A copy at `run` of the fixture run directory written by snn at 0158b9a (Tests/Fixtures/runs/v1-mnist-tiny).
+let private copyFixtureRun (run: string) =
+    let fixture = dataPath "runs/v1-mnist-tiny"
+    for file in Directory.GetFiles(fixture, "*", SearchOption.AllDirectories) do
+        let target = Path.Combine(run, Path.GetRelativePath(fixture, file))
+        Directory.CreateDirectory(Path.GetDirectoryName target |> nonNull) |> ignore
+        File.Copy(file, target)
+
+/// `snn train --resume` of a copied fixture run, its data moved with --data: the exit code and stderr.
+let private resumeFixtureRun (run: string) =
+    runCli [| "train"; "--resume"; "--run-dir"; run; "--data"; dataPath "runs/v1-mnist-tiny-data"; "--no-plot" |]
+
 /// A store with epoch 1 saved as best, and a network and optimiser to save more.
 let private storeWithOneEpoch (folder: TempFolder) =
     let network = NetworkBuilder.Build(spec (), 1L)
@@ -132,11 +144,8 @@ let tests =
             test "a run directory written by the previous version resumes (its own network.snn, data moved with --data)" {
                 use temp = new TempFolder()
                 let run = temp.File "run"
-                for file in Directory.GetFiles(dataPath "runs/v1-mnist-tiny", "*", SearchOption.AllDirectories) do
-                    let target = Path.Combine(run, Path.GetRelativePath(dataPath "runs/v1-mnist-tiny", file))
-                    Directory.CreateDirectory(Path.GetDirectoryName target |> nonNull) |> ignore
-                    File.Copy(file, target)
-                let code, err = runCli [| "train"; "--resume"; "--run-dir"; run; "--data"; dataPath "runs/v1-mnist-tiny-data"; "--no-plot" |]
+                copyFixtureRun run
+                let code, err = resumeFixtureRun run
                 Expect.equal code ExitCode.Success $"resumed; stderr: {err}"
                 Expect.equal (File.ReadAllLines(Path.Combine(run, "metrics.csv")).Length) 3 "epoch 1 kept, epoch 2 added"
                 Expect.equal (Checkpoint.TryReadState(Path.Combine(run, "checkpoints", "last")) |> nonNull).EpochsDone 2 "two epochs done"
@@ -145,13 +154,10 @@ let tests =
             test "a truncated checkpoint file on resume is a user error naming the file" {
                 use temp = new TempFolder()
                 let run = temp.File "run"
-                for file in Directory.GetFiles(dataPath "runs/v1-mnist-tiny", "*", SearchOption.AllDirectories) do
-                    let target = Path.Combine(run, Path.GetRelativePath(dataPath "runs/v1-mnist-tiny", file))
-                    Directory.CreateDirectory(Path.GetDirectoryName target |> nonNull) |> ignore
-                    File.Copy(file, target)
+                copyFixtureRun run
                 let model = Path.Combine(run, "checkpoints", "last", Checkpoint.ModelFile)
                 File.WriteAllBytes(model, File.ReadAllBytes(model) |> Array.take 100)
-                let code, err = runCli [| "train"; "--resume"; "--run-dir"; run; "--data"; dataPath "runs/v1-mnist-tiny-data"; "--no-plot" |]
+                let code, err = resumeFixtureRun run
                 Expect.equal code ExitCode.UserError "exit 1"
                 Expect.stringContains err "model.safetensors is damaged or truncated" "names the file"
                 Expect.isFalse (err.Contains "   at ") "no stack trace"
