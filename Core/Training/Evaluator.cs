@@ -40,6 +40,7 @@ public static class Evaluator
                 samples += batch.Labels.shape[0];
             }
             counter.EndPass();
+            Runtime.NativeMemory.CollectFinalizable(); // as after every training step: freed handles do not split the heap
             if (limitBatches > 0 && ++done >= limitBatches) break;
         }
         var host = sums is null ? new double[3] : sums.cpu().data<double>().ToArray();

@@ -3,9 +3,10 @@
 //   ./setup.sh                      # once: data package and Release build
 //   nice dotnet fsi examples/sweeps/estimator_comparison.fsx -- --scale 1 --seeds 3
 //
-// --scale s sizes the run: each training point runs round(100·s) batches of 64 (one epoch's first batches) and is
-// evaluated on round(40·s) test batches of 64 (at least 5); s = 1 is the full comparison (meant for about 90 minutes on
-// 2 uncontended cores; that duration is not measured, see docs/results.md). Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
+// --scale s sizes the run: each training point runs round(500·s) batches of 64 (the first 32,000 images of one
+// shuffled epoch at s = 1) and is evaluated on the whole test set (10,000 images) at s >= 1, on round(157·s) test
+// batches of 64 (at least 5) below; s = 1 is the full comparison, measured at about 80 minutes on 2 quiet cores
+// (docs/results.md). Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
 // rate-m and bptt-m; each for every network and seed, seed-major (within a seed the T = 4 points of every network
 // come first, then `snn bench`, then T = 2 and 6), so that a cut-short run has the seven-way table of its first seeds. Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
 // is taken with `snn grad` at initialisation and on the trained weights (32 test images). `snn bench` measures the
@@ -34,7 +35,7 @@ type SweepArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | Scale _ -> "size factor: batches per point = round(100·s), test batches = round(40·s) (default 1)."
+            | Scale _ -> "size factor: batches per point = round(500·s); the whole test set at s >= 1, else round(157·s) test batches (default 1)."
             | Seeds _ -> "seeds per point (default 3)."
             | Networks _ -> "comma-separated networks of examples/networks (default fashion_cnn,resnet_fashion)."
             | Threads _ -> "libtorch threads per process (default 2)."
@@ -55,8 +56,10 @@ let stepsNetworks = args.GetResult(Steps_Networks, String.concat "," networks).S
 let benchBatch = args.GetResult(Bench_Batch, 64)
 let benchIterations = args.GetResult(Bench_Iterations, 3)
 let batchSize = 64
-let trainBatches = max 1 (int (round (100.0 * scale)))
-let testBatches = max 5 (int (round (40.0 * scale)))
+let trainBatches = max 1 (int (round (500.0 * scale)))
+/// Test batches of 64 per point: None = the whole test set (157 batches).
+let testBatches = if scale >= 1.0 then None else Some(max 5 (int (round (157.0 * scale))))
+let testText = match testBatches with Some n -> sprintf "%d test batches of %d" n batchSize | None -> "the whole test set (10,000 images)"
 Directory.CreateDirectory outDir |> ignore
 
 /// (estimator, T) points of one network.
@@ -106,8 +109,10 @@ let train network (estimator: string, t: int) seed =
     let runDir = Path.Combine(outDir, "runs", $"{network}-{estimator}-T{t}-s{seed}")
     if Directory.Exists runDir then Directory.Delete(runDir, true) // a point cut short by a stop is redone
     [ "train"; networkFile network; "--estimator"; estimator; "-T"; string t; "--epochs"; "1"; "--batch-size"; string batchSize
-      "--limit-train-batches"; string trainBatches; "--limit-test-batches"; string testBatches; "--seed"; string seed
-      "--threads"; string threads; "--run-dir"; runDir; "--no-plot" ] @ (if estimator = "sltt-k" then [ "--sltt-k"; "2" ] else [])
+      "--limit-train-batches"; string trainBatches; "--seed"; string seed
+      "--threads"; string threads; "--run-dir"; runDir; "--no-plot" ]
+    @ (testBatches |> Option.map (fun n -> [ "--limit-test-batches"; string n ]) |> Option.defaultValue [])
+    @ (if estimator = "sltt-k" then [ "--sltt-k"; "2" ] else [])
     |> snn |> ignore
     use summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))
     let number (key: string) = summary.RootElement.GetProperty(key).GetDouble()
@@ -155,7 +160,7 @@ let report () =
     let bench = benchFigures ()
     let f (digits: int) (x: float) = if Double.IsNaN x then "-" else x.ToString("F" + string digits, CultureInfo.InvariantCulture)
     let lines =
-        [ yield $"scale {scale}: {trainBatches} training batches of {batchSize} per point, {testBatches} test batches of {batchSize}; seeds requested {seeds}; bench batch {benchBatch}, {benchIterations} timed iterations"
+        [ yield $"scale {scale}: {trainBatches} training batches of {batchSize} per point, {testText}; seeds requested {seeds}; bench batch {benchBatch}, {benchIterations} timed iterations"
           yield ""
           yield "| network | estimator | T | seeds | test top-1 (%) | ms / iteration (train) | samples/s | bench ms / iteration | held for backward (MB) | peak RSS (MiB) | ACs / sample | MACs / sample | energy (uJ / sample) | cos init | cos end |"
           yield "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
