@@ -6,7 +6,6 @@ open Expecto
 open TorchSharp
 open SnnDsl.Dsl
 open SnnDsl.Core.Benchmarks
-open SnnDsl.Core.Data
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Model
 open SnnDsl.Core.Runtime
@@ -34,23 +33,6 @@ let private soak (kind: EstimatorKind) (iterations: int) (batch: int) =
         TrainingStep.Run(network, estimator, optimizer, SpikeInput.Static input, labels) |> ignore
         if i % 10 = 0 then yield i, float (ResidentMemory.Current()) / 1048576.0 ]
 
-/// Resident set (MB) after each of `rounds` rounds of 10 training iterations (batch 64) and one evaluation of the
-/// default network over 1,280 random 28×28 images in batches of 128 (synaptic operations counted, as `snn train` does).
-let private trainAndEvaluate (rounds: int) =
-    let spec = defaultNetwork ()
-    use network = NetworkBuilder.Build(spec, 0L)
-    use optimizer = ParameterGroups.Sgd(network, 0.05, 0.9, 5e-4)
-    let estimator = GradientEstimator.Create(EstimatorKind.RateM, EstimatorOptions 4)
-    let struct (input, labels) = Benchmark.SyntheticBatch(spec, 64, 0L, torch.CPU)
-    let shape = SampleShape(1, 28, 28)
-    let pixels = Array.zeroCreate<byte> (1280 * shape.Size)
-    System.Random(5).NextBytes pixels
-    let test = BatchLoader(ImageSource(ImageDataset("random", pixels, Array.init 1280 (fun i -> i % 10), 10, shape), AugmentOptions()), LoaderOptions(128), torch.CPU)
-    [ for round in 1 .. rounds do
-        for _ in 1 .. 10 do TrainingStep.Run(network, estimator, optimizer, SpikeInput.Static input, labels) |> ignore
-        Evaluator.Run(network, test, 4, false, SingleProcess.Instance) |> ignore
-        yield round, float (ResidentMemory.Current()) / 1048576.0 ]
-
 /// The largest growth of the resident set in the second half of the run over its high point in the first half.
 let private expectPlateau (samples: (int * float) list) (iterations: int) (toleranceMb: float) what =
     let settled = samples |> List.filter (fun (i, _) -> i >= iterations / 4 && i <= iterations / 2) |> List.map snd |> List.max
@@ -70,9 +52,6 @@ let tests =
         }
         test "soak at a larger batch: 120 rate-M iterations at batch 64 hold a plateau of resident memory" {
             expectPlateau (soak EstimatorKind.RateM 120 64) 120 64.0 "rate-M, batch 64"
-        }
-        test "soak with evaluations: rounds of training and a counted evaluation at batch 128 hold a plateau too" {
-            expectPlateau (trainAndEvaluate 12 |> List.map (fun (r, mb) -> 10 * r, mb)) 120 48.0 "training + evaluation"
         }
         test "soak: 200 BPTT-M iterations (its graph allocates many more blocks) hold a plateau too" {
             expectPlateau (soak EstimatorKind.BpttM 200 4) 200 48.0 "BPTT-M"
