@@ -43,18 +43,18 @@ public static class FusedLif
         var eligibility = record ? empty(perStep, dtype: float32) : null;
         var job = new LifJob(Data(x), Data(spikes), rate is null ? 0 : Data(rate), eligibility is null ? 0 : Data(eligibility),
             neurons, timeSteps, LifConstants.From(p, timeSteps));
-        RunBlocks(job);
+        RunBlocks(neurons, (start, end) => LifKernel.Block(job, start, end));
         return new Output(spikes, rate, eligibility);
     }
 
-    static void RunBlocks(LifJob job)
+    internal static void RunBlocks(long neurons, Action<long, long> block)
     {
         int threads = Math.Max(1, torch.get_num_threads());
-        long block = BlockSize(job.Neurons, threads);
-        long blocks = (job.Neurons + block - 1) / block;
-        if (blocks == 1) { LifKernel.Block(job, 0, job.Neurons); return; }
+        long size = BlockSize(neurons, threads);
+        long blocks = (neurons + size - 1) / size;
+        if (blocks == 1) { block(0, neurons); return; }
         Parallel.For(0L, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            b => LifKernel.Block(job, b * block, Math.Min(job.Neurons, (b + 1) * block)));
+            b => block(b * size, Math.Min(neurons, (b + 1) * size)));
     }
 
     // about four blocks per thread (load balance on a shared machine), at least 4096 neurons, a multiple of 64
@@ -67,11 +67,14 @@ public static class FusedLif
     [DllImport("LibTorchSharp")]
     static extern IntPtr THSTensor_data(IntPtr handle);
 
-    static nint Data(Tensor t) => THSTensor_data(t.Handle);
+    internal static nint Data(Tensor t) => THSTensor_data(t.Handle);
 }
 
-/// <summary>Pointers and sizes of one kernel call: x and s are [T, N], r and e [N] (0 when not recording).</summary>
-readonly record struct LifJob(nint X, nint Spikes, nint Rate, nint Eligibility, long Neurons, int Steps, LifConstants C)
+/// <summary>
+/// Pointers and sizes of one kernel call: x and s are [T, N], r and e [N] (0 when not recording), u [T, N] the membranes
+/// before reset, saved for <see cref="FusedLifGraph"/>'s backward (0 when not saved).
+/// </summary>
+readonly record struct LifJob(nint X, nint Spikes, nint Rate, nint Eligibility, long Neurons, int Steps, LifConstants C, nint Membrane = 0)
 {
     public bool Record => Rate != 0;
 }
@@ -135,6 +138,7 @@ static class LifKernel
             TV u = t == 0 ? input : L.MulAdd(v, decay, input);        // charge (x.add(v, alpha: λ))
             TV spike = L.AtLeast(u, threshold);                       // fire
             L.Store(spike, s + offset);
+            if (job.Membrane != 0) L.Store(u, (float*)job.Membrane + i + offset);
             if (job.Record)
             {
                 TV sg = Derivative<L, TV>(L.Sub(u, threshold), c);
@@ -172,7 +176,7 @@ static class LifKernel
     }
 
     // the closed forms of Core/Surrogates/Surrogate.cs, x = u − V_th
-    static TV Derivative<L, TV>(TV x, LifConstants c) where L : struct, ILanes<TV> where TV : struct
+    internal static TV Derivative<L, TV>(TV x, LifConstants c) where L : struct, ILanes<TV> where TV : struct
     {
         TV alpha = L.Splat(c.Alpha), one = L.Splat(1f);
         switch (c.Surrogate)
