@@ -107,25 +107,13 @@ sealed record LifConstants(float Decay, float Threshold, float ResetValue, Reset
 }
 
 /// <summary>The per-neuron recurrence over T steps, written once over <see cref="ILanes{TV}"/>.</summary>
-static class LifKernel
+readonly struct LifKernel : INeuronKernel<LifJob>
 {
-    /// <summary>Neurons [start, end): the widest lanes first, then one at a time for the tail.</summary>
-    public static void Block(LifJob job, long start, long end)
-    {
-        long i = start;
-        if (Vector512.IsHardwareAccelerated) i = Run<Lanes512, Vector512<float>>(job, i, end);
-        else if (Vector256.IsHardwareAccelerated) i = Run<Lanes256, Vector256<float>>(job, i, end);
-        Run<Lanes1, float>(job, i, end);
-    }
-
-    static long Run<L, TV>(LifJob job, long i, long end) where L : struct, ILanes<TV> where TV : struct
-    {
-        for (; i + L.Width <= end; i += L.Width) Neurons<L, TV>(job, i);
-        return i;
-    }
+    /// <summary>Neurons [start, end) of a job.</summary>
+    public static void Block(LifJob job, long start, long end) => LaneDispatch.Block<LifKernel, LifJob>(job, start, end);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Neurons<L, TV>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct
+    public static unsafe void Neurons<L, TV>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct
     {
         var c = job.C;
         float* x = (float*)job.X + i, s = (float*)job.Spikes + i;

@@ -1,6 +1,5 @@
 // BPTT's multi-step LIF on the CPU as one autograd node: the fused forward saves the membranes, a reverse-time kernel is its backward.
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -71,24 +70,13 @@ sealed class FusedLifFunction : torch.autograd.SingleTensorFunction<FusedLifFunc
 readonly record struct LifBackwardJob(nint Membrane, nint GradSpikes, nint GradInput, long Neurons, int Steps, LifConstants C);
 
 /// <summary>The reverse-time recursion per neuron, over <see cref="ILanes{TV}"/> as the forward kernel.</summary>
-static class LifBackwardKernel
+readonly struct LifBackwardKernel : INeuronKernel<LifBackwardJob>
 {
-    public static void Block(LifBackwardJob job, long start, long end)
-    {
-        long i = start;
-        if (Vector512.IsHardwareAccelerated) i = Run<Lanes512, Vector512<float>>(job, i, end);
-        else if (Vector256.IsHardwareAccelerated) i = Run<Lanes256, Vector256<float>>(job, i, end);
-        Run<Lanes1, float>(job, i, end);
-    }
-
-    static long Run<L, TV>(LifBackwardJob job, long i, long end) where L : struct, ILanes<TV> where TV : struct
-    {
-        for (; i + L.Width <= end; i += L.Width) Neurons<L, TV>(job, i);
-        return i;
-    }
+    /// <summary>Neurons [start, end) of a job.</summary>
+    public static void Block(LifBackwardJob job, long start, long end) => LaneDispatch.Block<LifBackwardKernel, LifBackwardJob>(job, start, end);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Neurons<L, TV>(LifBackwardJob job, long i) where L : struct, ILanes<TV> where TV : struct
+    public static unsafe void Neurons<L, TV>(LifBackwardJob job, long i) where L : struct, ILanes<TV> where TV : struct
     {
         var c = job.C;
         float* u = (float*)job.Membrane + i, gs = (float*)job.GradSpikes + i, gx = (float*)job.GradInput + i;
