@@ -1,7 +1,7 @@
 // Sweep: the seven estimators side by side on Fashion-MNIST (two networks, several seeds) -> the tables of docs/results.md.
 //
 //   ./setup.sh                      # once: data package and Release build
-//   dotnet fsi examples/sweeps/estimator_comparison.fsx -- --scale 1 --seeds 4
+//   dotnet fsi examples/sweeps/estimator_comparison.fsx -- --scale 1 --seeds 3
 //
 // --scale s sizes the run: each training point runs round(500·s) batches of 64 (the first 32,000 images of one
 // shuffled epoch at s = 1) and is evaluated on the whole test set (10,000 images) at s >= 1, on round(157·s) test
@@ -36,7 +36,7 @@ type SweepArgs =
         member this.Usage =
             match this with
             | Scale _ -> "size factor: batches per point = round(500·s); the whole test set at s >= 1, else round(157·s) test batches (default 1)."
-            | Seeds _ -> "seeds per point (default 4)."
+            | Seeds _ -> "seeds per point (default 3)."
             | Networks _ -> "comma-separated networks of examples/networks (default fashion_cnn,resnet_fashion)."
             | Threads _ -> "libtorch threads per process (default 2)."
             | Out _ -> "output folder (default runs/comparison-<time>); an existing one is continued, its finished points kept."
@@ -48,7 +48,7 @@ type SweepArgs =
 let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
 let args = ArgumentParser.Create<SweepArgs>(programName = "estimator_comparison.fsx").ParseCommandLine(fsi.CommandLineArgs |> Array.skip 1)
 let scale = args.GetResult(Scale, 1.0)
-let seeds = args.GetResult(Seeds, 4)
+let seeds = args.GetResult(Seeds, 3)
 let networks = args.GetResult(Networks, "fashion_cnn,resnet_fashion").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
 let threads = args.GetResult(Threads, 2)
 let outDir = args.GetResult(Out, Path.Combine(root, "runs", "comparison-" + DateTime.Now.ToString("yyyyMMdd-HHmmss")))
