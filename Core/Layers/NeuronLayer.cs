@@ -25,19 +25,15 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     }
 
     /// <summary>
-    /// Multi-step calls on contiguous float32 CPU tensors run fused (the default): <see cref="FusedLif"/> without a graph,
-    /// <see cref="FusedLifGraph"/> (one autograd node, hand-written backward) with one. False keeps the tensor-operation
-    /// path everywhere (tests compare the two).
+    /// Use <see cref="FusedLif"/> for multi-step calls without a graph on contiguous float32 CPU tensors (the default);
+    /// false keeps the tensor-operation path everywhere (tests compare the two).
     /// </summary>
     public bool Fused { get; set; } = true;
 
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var output = !Fused ? TensorMultiStep(x, ctx)
-            : FusedLif.Applies(x) ? FusedMultiStep(x, ctx)
-            : FusedLifGraph.Applies(x) && !ctx.Record ? FusedLifGraph.Run(x, ctx.TimeSteps, Parameters)
-            : TensorMultiStep(x, ctx);
+        var output = Fused && FusedLif.Applies(x) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
         ctx.ReportFiringRate(Path, output.mean());
         return output;
     }

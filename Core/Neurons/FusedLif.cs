@@ -43,18 +43,18 @@ public static class FusedLif
         var eligibility = record ? empty(perStep, dtype: float32) : null;
         var job = new LifJob(Data(x), Data(spikes), rate is null ? 0 : Data(rate), eligibility is null ? 0 : Data(eligibility),
             neurons, timeSteps, LifConstants.From(p, timeSteps));
-        RunBlocks(neurons, (start, end) => LifKernel.Block(job, start, end));
+        RunBlocks(job);
         return new Output(spikes, rate, eligibility);
     }
 
-    internal static void RunBlocks(long neurons, Action<long, long> block)
+    static void RunBlocks(LifJob job)
     {
         int threads = Math.Max(1, torch.get_num_threads());
-        long size = BlockSize(neurons, threads);
-        long blocks = (neurons + size - 1) / size;
-        if (blocks == 1) { block(0, neurons); return; }
+        long block = BlockSize(job.Neurons, threads);
+        long blocks = (job.Neurons + block - 1) / block;
+        if (blocks == 1) { LifKernel.Block(job, 0, job.Neurons); return; }
         Parallel.For(0L, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            b => block(b * size, Math.Min(neurons, (b + 1) * size)));
+            b => LifKernel.Block(job, b * block, Math.Min(job.Neurons, (b + 1) * block)));
     }
 
     // about four blocks per thread (load balance on a shared machine), at least 4096 neurons, a multiple of 64
@@ -67,14 +67,11 @@ public static class FusedLif
     [DllImport("LibTorchSharp")]
     static extern IntPtr THSTensor_data(IntPtr handle);
 
-    internal static nint Data(Tensor t) => THSTensor_data(t.Handle);
+    static nint Data(Tensor t) => THSTensor_data(t.Handle);
 }
 
-/// <summary>
-/// Pointers and sizes of one kernel call: x and s are [T, N], r and e [N] (0 when not recording), u [T, N] the membranes
-/// before reset, saved for <see cref="FusedLifGraph"/>'s backward (0 when not saved).
-/// </summary>
-readonly record struct LifJob(nint X, nint Spikes, nint Rate, nint Eligibility, long Neurons, int Steps, LifConstants C, nint Membrane = 0)
+/// <summary>Pointers and sizes of one kernel call: x and s are [T, N], r and e [N] (0 when not recording).</summary>
+readonly record struct LifJob(nint X, nint Spikes, nint Rate, nint Eligibility, long Neurons, int Steps, LifConstants C)
 {
     public bool Record => Rate != 0;
 }
@@ -107,13 +104,25 @@ sealed record LifConstants(float Decay, float Threshold, float ResetValue, Reset
 }
 
 /// <summary>The per-neuron recurrence over T steps, written once over <see cref="ILanes{TV}"/>.</summary>
-readonly struct LifKernel : INeuronKernel<LifJob>
+static class LifKernel
 {
-    /// <summary>Neurons [start, end) of a job.</summary>
-    public static void Block(LifJob job, long start, long end) => LaneDispatch.Block<LifKernel, LifJob>(job, start, end);
+    /// <summary>Neurons [start, end): the widest lanes first, then one at a time for the tail.</summary>
+    public static void Block(LifJob job, long start, long end)
+    {
+        long i = start;
+        if (Vector512.IsHardwareAccelerated) i = Run<Lanes512, Vector512<float>>(job, i, end);
+        else if (Vector256.IsHardwareAccelerated) i = Run<Lanes256, Vector256<float>>(job, i, end);
+        Run<Lanes1, float>(job, i, end);
+    }
+
+    static long Run<L, TV>(LifJob job, long i, long end) where L : struct, ILanes<TV> where TV : struct
+    {
+        for (; i + L.Width <= end; i += L.Width) Neurons<L, TV>(job, i);
+        return i;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static unsafe void Neurons<L, TV>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct
+    static unsafe void Neurons<L, TV>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct
     {
         var c = job.C;
         float* x = (float*)job.X + i, s = (float*)job.Spikes + i;
@@ -126,7 +135,6 @@ readonly struct LifKernel : INeuronKernel<LifJob>
             TV u = t == 0 ? input : L.MulAdd(v, decay, input);        // charge (x.add(v, alpha: λ))
             TV spike = L.AtLeast(u, threshold);                       // fire
             L.Store(spike, s + offset);
-            if (job.Membrane != 0) L.Store(u, (float*)job.Membrane + i + offset);
             if (job.Record)
             {
                 TV sg = Derivative<L, TV>(L.Sub(u, threshold), c);
@@ -164,7 +172,7 @@ readonly struct LifKernel : INeuronKernel<LifJob>
     }
 
     // the closed forms of Core/Surrogates/Surrogate.cs, x = u − V_th
-    internal static TV Derivative<L, TV>(TV x, LifConstants c) where L : struct, ILanes<TV> where TV : struct
+    static TV Derivative<L, TV>(TV x, LifConstants c) where L : struct, ILanes<TV> where TV : struct
     {
         TV alpha = L.Splat(c.Alpha), one = L.Splat(1f);
         switch (c.Surrogate)

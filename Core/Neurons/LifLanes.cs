@@ -30,31 +30,6 @@ interface ILanes<TV> where TV : struct
     static abstract TV Below(TV a, TV b);
 }
 
-/// <summary>A per-neuron kernel over a job: <see cref="Neurons{L, TV}"/> runs L.Width neurons from index i.</summary>
-interface INeuronKernel<TJob>
-{
-    static abstract void Neurons<L, TV>(TJob job, long i) where L : struct, ILanes<TV> where TV : struct;
-}
-
-/// <summary>Runs a kernel (a struct, so that the JIT specialises it) over the widest lanes the CPU has.</summary>
-static class LaneDispatch
-{
-    /// <summary>Neurons [start, end): AVX-512 or AVX2 lanes first, then one at a time for the tail.</summary>
-    public static void Block<K, TJob>(TJob job, long start, long end) where K : struct, INeuronKernel<TJob>
-    {
-        long i = start;
-        if (Vector512.IsHardwareAccelerated) i = Run<K, TJob, Lanes512, Vector512<float>>(job, i, end);
-        else if (Vector256.IsHardwareAccelerated) i = Run<K, TJob, Lanes256, Vector256<float>>(job, i, end);
-        Run<K, TJob, Lanes1, float>(job, i, end);
-    }
-
-    static long Run<K, TJob, L, TV>(TJob job, long i, long end) where K : struct, INeuronKernel<TJob> where L : struct, ILanes<TV> where TV : struct
-    {
-        for (; i + L.Width <= end; i += L.Width) K.Neurons<L, TV>(job, i);
-        return i;
-    }
-}
-
 /// <summary>16 lanes (AVX-512F).</summary>
 readonly struct Lanes512 : ILanes<Vector512<float>>
 {
