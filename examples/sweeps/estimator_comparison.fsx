@@ -5,7 +5,7 @@
 //
 // --scale s sizes the run: each training point runs round(500·s) batches of 64 (the first 32,000 images of one
 // shuffled epoch at s = 1) and is evaluated on the whole test set (10,000 images) at s >= 1, on round(157·s) test
-// batches of 64 (at least 5) below; s = 1 is the full comparison, measured at about 80 minutes on 2 quiet cores
+// batches of 64 (at least 5) below; s = 1 is the full comparison: 77 minutes for 3 seeds on 2 quiet cores
 // (docs/results.md). Points: T = 4 for bptt-m, bptt-s, rate-m, rate-s, ottt, sltt, sltt-k (K = 2); T = 2 and 6 for
 // rate-m and bptt-m; each for every network and seed, seed-major (within a seed the T = 4 points of every network
 // come first, then `snn bench`, then T = 2 and 6), so that a cut-short run has the seven-way table of its first seeds. Each point is its own `snn train` process (its own peak memory). For seed 0 the gradient cosine with bptt-m
