@@ -223,6 +223,7 @@ type GradArgs =
     | Out of file: string
     | Seed of seed: int64
     | Threads of count: int
+    | Device of device: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -241,6 +242,7 @@ type GradArgs =
             | Out _ -> "safetensors file for losses, outputs and gradients (default grads.safetensors)."
             | Seed _ -> Help.seed
             | Threads _ -> Help.threads
+            | Device _ -> Help.device
 
 type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string

@@ -22,7 +22,8 @@ type BatchSource =
 
 type GradOptions =
     { File: string; Overrides: string list; Weights: string option; Mapping: WeightMap; Source: BatchSource
-      Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64; Threads: int option }
+      Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64; Threads: int option
+      Device: torch.Device }
 
 let optionsOf (args: ParseResults<GradArgs>) =
     let source =
@@ -43,7 +44,8 @@ let optionsOf (args: ParseResults<GradArgs>) =
       Estimators = EstimatorKind.BpttM :: (estimators |> List.filter ((<>) EstimatorKind.BpttM))
       Out = args.GetResult(GradArgs.Out, "grads.safetensors")
       Seed = args.GetResult(GradArgs.Seed, 0L)
-      Threads = args.TryGetResult GradArgs.Threads |> Option.map requireThreads }
+      Threads = args.TryGetResult GradArgs.Threads |> Option.map requireThreads
+      Device = args.TryGetResult GradArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU }
 
 let private checkShape (spec: NetworkSpec) (input: torch.Tensor) (origin: string) =
     let expected = spec.Input.Dims |> Seq.toList
@@ -100,9 +102,11 @@ let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     use scope = torch.NewDisposeScope()
     let network = NetworkBuilder.Build(spec, options.Seed)
     loadWeights network options.Weights options.Mapping
+    network.``to``(options.Device) |> ignore // built and loaded on the CPU, then moved: the same weights on every device
     let input, labels = loadBatch spec options
+    let input, labels = input.``to``(options.Device), labels.``to``(options.Device)
     let runs = GradientComparison.Compute(network, options.Estimators, EstimatorOptions(options.Steps), SpikeInput.Static input, labels) |> Seq.toList
-    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}"
+    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}, device {options.Device}"
     for r in runs do out.WriteLine $"  loss {EstimatorNames.Of r.Estimator}: {r.Loss:R}"
     out.WriteLine ""
     if runs.Length > 1 then
