@@ -49,12 +49,16 @@ public sealed class BatchNormLayer : SpikingLayer
 
     Tensor Normalise(Tensor x, PassContext ctx)
     {
-        if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync);
+        double momentum = training ? RunningMomentum(ctx) : 0.0;
+        if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync, momentum);
         // BPTT, evaluation and the spike pass alike: one kernel, which in training also updates the running statistics
-        var y = F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
+        var y = F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, momentum, _spec.Eps);
         if (training && ctx.Record) RecordSpikePass(x, ctx);
         return y;
     }
+
+    // the layer's momentum, or the cumulative mean's while BN statistics are being recomputed (PreciseBN)
+    double RunningMomentum(PassContext ctx) => ctx.CumulativeStatistics?.NextMomentum(this) ?? _spec.Momentum;
 
     /// <summary>
     /// The spike pass is BPTT's forward bit for bit (docs/rate-bp.md): its output comes from the training-mode kernel
@@ -86,12 +90,12 @@ public sealed class BatchNormLayer : SpikingLayer
     }
 
     // SyncBN, training: global statistics (differentiable when x needs a graph), recorded in the spike pass
-    Tensor NormaliseSynced(Tensor x, PassContext ctx, IBatchNormSync sync)
+    Tensor NormaliseSynced(Tensor x, PassContext ctx, IBatchNormSync sync, double momentum)
     {
         var shape = BroadcastShape(x);
         var (mean, variance, count) = SyncedStatistics.Moments(x, ReducedDims(x), shape, sync);
         if (ctx.Record) Record(ctx, mean, variance);
-        UpdateRunning(mean.detach(), variance.detach(), count, countBatch: ctx.Record);
+        UpdateRunning(mean.detach(), variance.detach(), count, momentum, countBatch: ctx.Record);
         var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
@@ -105,10 +109,9 @@ public sealed class BatchNormLayer : SpikingLayer
     }
 
     // num_batches_tracked counts spike passes only, as F.batch_norm (the unsynced BPTT path) leaves it alone
-    void UpdateRunning(Tensor mean, Tensor variance, long n, bool countBatch)
+    void UpdateRunning(Tensor mean, Tensor variance, long n, double m, bool countBatch)
     {
         using var _ = no_grad();
-        double m = _spec.Momentum;
         RunningMean.mul_(1 - m).add_(mean, alpha: m);
         RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
         if (countBatch) BatchesTracked.add_(1);

@@ -41,6 +41,12 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// </summary>
     public OnlinePass? Online { get; init; }
 
+    /// <summary>
+    /// Recomputing BN's running statistics (PreciseBN): their updates in this pass are cumulative means over the
+    /// recomputation instead of the layer's momentum; null in every other pass.
+    /// </summary>
+    public CumulativeStatistics? CumulativeStatistics { get; init; }
+
     /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
     public Benchmarks.OperationCounter? Operations { get; init; }
 

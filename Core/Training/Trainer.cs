@@ -171,6 +171,8 @@ public sealed class Trainer
         var train = _collective.Sum([local.LossSum, local.Correct, local.Samples]);
         var rates = local.FiringRateSums;
         double trainSeconds = clock.Elapsed.TotalSeconds;
+        PreciseBatchNorm.Recompute(Network, Data.Train, epoch, _config.Schedule.PreciseBnBatches, _config.Estimator.TimeSteps,
+            _config.Estimator.Kind, Data.SequenceInput, _collective);
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
         var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,

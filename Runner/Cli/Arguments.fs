@@ -86,6 +86,7 @@ type TrainArgs =
     | Image_Size of pixels: int
     | Limit_Train_Batches of count: int
     | Limit_Test_Batches of count: int
+    | Precise_Bn_Batches of count: int
     | Sync_Bn
     | Run_Dir of path: string
     | Resume
@@ -136,6 +137,7 @@ type TrainArgs =
             | Image_Size _ -> $"""imagenet crop side {Help.byDefault "image-size"}; the test resize is size*256/224; must match the network's input."""
             | Limit_Train_Batches _ -> "train on at most this many batches per epoch (smoke runs)."
             | Limit_Test_Batches _ -> "evaluate on at most this many test batches."
+            | Precise_Bn_Batches _ -> $"""before each evaluation, recompute BN's running statistics with the current weights over this many training batches (PreciseBN) {Help.byDefault "precise-bn-batches"}; 0 = off, the paper's behaviour."""
             | Sync_Bn -> "under mpirun: BatchNorm statistics of the global batch (SyncBN); default: each rank's own batch."
             | Run_Dir _ -> "run directory (default runs/<network>-<estimator>-T<T>-<time>); an existing one is refused unless --resume."
             | Resume -> "continue the run in --run-dir from its last checkpoint, with its own config.json and network.snn."
@@ -152,6 +154,7 @@ type EvalArgs =
     | [<AltCommandLine("--batch")>] Batch_Size of count: int
     | Threads of count: int
     | Device of device: string
+    | Precise_Bn_Batches of count: int
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -165,6 +168,7 @@ type EvalArgs =
             | Batch_Size _ -> "samples per batch (default: the run's)."
             | Threads _ -> Help.threads
             | Device _ -> Help.device
+            | Precise_Bn_Batches _ -> "recompute BN's running statistics over this many training batches before evaluating (PreciseBN; default 0: the statistics the checkpoint holds, which a run trained with --precise-bn-batches already recomputed before saving)."
 
 type PlotArgs =
     | [<MainCommand; ExactlyOnce>] Run of path: string

@@ -37,7 +37,7 @@ let private weightsOf (args: ParseResults<EvalArgs>) (dir: string) =
 
 let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let struct (recorded, source) = RunDirectory.ReadRun dir
-    let config = recorded.With(Settings.settingsOf [ "weights"; "weights-map" ] (args.GetAllResults()), "command line").Validated()
+    let config = recorded.With(Settings.settingsOf [ "weights"; "weights-map"; "precise-bn-batches" ] (args.GetAllResults()), "command line").Validated()
     let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
     let spec, _ = compileNetwork Console.Error (Text.Encoding.UTF8.GetBytes source) (Path.Combine(dir, RunDirectory.NetworkName)) overrides
     let which, model = weightsOf args dir
@@ -48,6 +48,12 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
     data.Report.Description |> Seq.iter (printfn "%s")
     let steps = config.Estimator.TimeSteps
+    let preciseBn = args.GetResult(EvalArgs.Precise_Bn_Batches, defaultValue = 0)
+    if preciseBn < 0 then UserErrors.fail $"--precise-bn-batches {preciseBn}: expected a non-negative number of batches"
+    if preciseBn > 0 then
+        let used = PreciseBatchNorm.Recompute(network, data.Train, 0, preciseBn, steps, config.Estimator.Kind, data.SequenceInput, SingleProcess.Instance)
+        printfn "BN running statistics recomputed with these weights over %d training batches (%s statistics)" used
+            (if PreciseBatchNorm.IsMultiStep config.Estimator.Kind then "multi-step, T x B" else "single-step, per step")
     let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
     printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"

@@ -87,7 +87,8 @@ public sealed class RunDirectory : IDisposable
     {
         var configFile = System.IO.Path.Combine(path, ConfigName);
         if (!File.Exists(configFile)) throw new ConfigException($"'{path}' is not a run directory (no {ConfigName})");
-        var config = TrainingConfig.FromJson(ReadRunFile(path, ConfigName), configFile);
+        var json = ReadRunFile(path, ConfigName);
+        var config = RecordedBeforePreciseBn(json, TrainingConfig.FromJson(json, configFile));
         var source = ReadRunFile(path, NetworkName);
         var hashFile = System.IO.Path.Combine(path, HashName);
         if (File.Exists(hashFile))
@@ -99,6 +100,15 @@ public sealed class RunDirectory : IDisposable
         }
         return (config, source);
     }
+
+    /// <summary>
+    /// A run recorded before the precise-bn-batches setting existed evaluated with the running averages training left:
+    /// it resumes and evaluates as it began (0), not with today's default.
+    /// </summary>
+    static TrainingConfig RecordedBeforePreciseBn(string json, TrainingConfig config) =>
+        System.Text.Json.Nodes.JsonNode.Parse(json) is System.Text.Json.Nodes.JsonObject root && !root.ContainsKey("precise-bn-batches")
+            ? config with { Schedule = config.Schedule with { PreciseBnBatches = 0 } }
+            : config;
 
     static string ReadRunFile(string dir, string name)
     {

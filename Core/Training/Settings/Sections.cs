@@ -67,12 +67,22 @@ public sealed record ScheduleSettings : ISettingsSection
     public int LimitTrainBatches { get; init; }
     /// <summary>Evaluate on at most this many test batches (0 = all).</summary>
     public int LimitTestBatches { get; init; }
+    /// <summary>
+    /// Before each evaluation, recompute BN's running statistics over this many training batches with the current
+    /// weights (PreciseBN, <see cref="PreciseBatchNorm"/>); 0 = off, the paper's behaviour (evaluate with the running
+    /// averages training left).
+    /// </summary>
+    public int PreciseBnBatches { get; init; } = DefaultPreciseBnBatches;
+
+    /// <summary>The default of <see cref="PreciseBnBatches"/> (docs/results.md: why, and what it costs).</summary>
+    public const int DefaultPreciseBnBatches = 50;
 
     public void Validate()
     {
         Check.Require(Epochs >= 1, "epochs must be at least 1");
         Check.Require(WarmupEpochs >= 0 && WarmupEpochs < Epochs, "warm-up epochs must be in [0, epochs)");
         Check.Require(LimitTrainBatches >= 0 && LimitTestBatches >= 0, "batch limits must be non-negative");
+        Check.Require(PreciseBnBatches >= 0, $"precise-bn-batches must be non-negative (0 = off), got {PreciseBnBatches}");
     }
 }
 
