@@ -10,7 +10,7 @@ open TorchSharp.PyBridge
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Model
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Settings
 open SnnDsl.Tests.Support
 
 // Tests/Fixtures/trajectory/trajectory.safetensors, written by scripts/reference/trajectory.py with the paper's code
