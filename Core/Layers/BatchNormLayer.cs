@@ -53,12 +53,27 @@ public sealed class BatchNormLayer : SpikingLayer
         if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync, momentum);
         // BPTT, evaluation and the spike pass alike: one kernel, which in training also updates the running statistics
         var y = F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, momentum, _spec.Eps);
-        if (training && ctx.Record) RecordSpikePass(x, ctx);
+        if (!training) return y;
+        if (ctx.Record) RecordSpikePass(x, ctx);
+        CountBatch(ctx);
         return y;
     }
 
     // the layer's momentum, or the cumulative mean's while BN statistics are being recomputed (PreciseBN)
     double RunningMomentum(PassContext ctx) => ctx.CumulativeStatistics?.NextMomentum(this) ?? _spec.Momentum;
+
+    /// <summary>
+    /// num_batches_tracked counts the calls that update the running statistics, as torch.nn.BatchNorm2d does (the
+    /// functional kernel above leaves it alone): one per multi-step forward or spike pass, one per step single-step,
+    /// none for the rate pass, evaluation or a recomputation of the statistics before evaluation (PreciseBN, which
+    /// is not training). So the state equals the reference code's after every iteration.
+    /// </summary>
+    void CountBatch(PassContext ctx)
+    {
+        if (ctx.CumulativeStatistics is not null) return;
+        using var _ = no_grad();
+        BatchesTracked.add_(1);
+    }
 
     /// <summary>
     /// The spike pass is BPTT's forward bit for bit (docs/rate-bp.md): its output comes from the training-mode kernel
@@ -69,8 +84,6 @@ public sealed class BatchNormLayer : SpikingLayer
     {
         var (mean, variance) = ChannelMoments(x);
         Record(ctx, mean, variance);
-        using var _ = no_grad();
-        BatchesTracked.add_(1);
     }
 
     /// <summary>
@@ -95,7 +108,8 @@ public sealed class BatchNormLayer : SpikingLayer
         var shape = BroadcastShape(x);
         var (mean, variance, count) = SyncedStatistics.Moments(x, ReducedDims(x), shape, sync);
         if (ctx.Record) Record(ctx, mean, variance);
-        UpdateRunning(mean.detach(), variance.detach(), count, momentum, countBatch: ctx.Record);
+        UpdateRunning(mean.detach(), variance.detach(), count, momentum);
+        CountBatch(ctx);
         var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
@@ -108,13 +122,11 @@ public sealed class BatchNormLayer : SpikingLayer
         stats.Steps++;
     }
 
-    // num_batches_tracked counts spike passes only, as F.batch_norm (the unsynced BPTT path) leaves it alone
-    void UpdateRunning(Tensor mean, Tensor variance, long n, double m, bool countBatch)
+    void UpdateRunning(Tensor mean, Tensor variance, long n, double m)
     {
         using var _ = no_grad();
         RunningMean.mul_(1 - m).add_(mean, alpha: m);
         RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
-        if (countBatch) BatchesTracked.add_(1);
     }
 
     // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))

@@ -1,5 +1,7 @@
 // PreciseBN: BatchNorm's running statistics recomputed with the current weights before an evaluation.
 using SnnDsl.Core.Data;
+using SnnDsl.Core.Data.Sources;
+using SnnDsl.Core.Distributed;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;

@@ -11,8 +11,9 @@ open SnnDsl.Core.Estimators
 open SnnDsl.Core.Layers
 open SnnDsl.Core.Model
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Runs
-open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Runs
+open SnnDsl.Core.Settings
+open SnnDsl.Core.Distributed
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Data.DataFiles
 open SnnDsl.Tests.Core.TestNetworks
