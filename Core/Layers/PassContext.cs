@@ -42,7 +42,7 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     public OnlinePass? Online { get; init; }
 
     /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
-    public Benchmarks.OperationCounter? Operations { get; init; }
+    public IOperationObserver? Operations { get; init; }
 
     /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
     public int Step { get; set; }
@@ -86,4 +86,10 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> FiringRates() =>
         _firingRates.ToDictionary(kv => kv.Key, kv => kv.Value.Count == 1 ? kv.Value.Sum.alias() : kv.Value.Sum / kv.Value.Count);
+}
+
+/// <summary>Sees every multi-step call of a stateless layer (input x, output y): the seam of the synaptic operation counter.</summary>
+public interface IOperationObserver
+{
+    void Observe(StatelessLayer layer, Tensor x, Tensor y);
 }
