@@ -51,7 +51,8 @@ public sealed class Trainer
         var estimator = config.Estimator;
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
-                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
+                Precision: runtime.Precision));
         Data = TrainingData.Open(config, spec, device, collective);
     }
 
@@ -172,7 +173,8 @@ public sealed class Trainer
         var rates = local.FiringRateSums;
         double trainSeconds = clock.Elapsed.TotalSeconds;
         _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
-        var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
+        var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective,
+            _config.Schedule.LimitTestBatches, _config.Runtime.Precision);
         return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
             trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)),
             test.Operations, skipped);

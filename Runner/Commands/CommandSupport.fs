@@ -46,3 +46,9 @@ let compileNetwork (err: TextWriter) (bytes: byte[]) (path: string) (overrides: 
 
 /// Reads and compiles a network file with --set overrides: the spec and the source text.
 let loadNetwork (err: TextWriter) (path: string) (overrides: string seq) = compileNetwork err (readFile path) path overrides
+
+/// The one line a bf16 run prints at start on a CPU without native bf16 (nothing for fp32, CUDA or a bf16 CPU).
+let notePrecision (out: TextWriter) (precision: SnnDsl.Core.Layers.Precision) (device: TorchSharp.torch.Device) =
+    match SnnDsl.Core.Doctor.Bf16Support.StartWarning(precision, device.``type``, SnnDsl.Core.Doctor.Bf16Support.ThisCpu()) with
+    | null -> ()
+    | line -> out.WriteLine line

@@ -43,15 +43,16 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let which, model = weightsOf args dir
     if config.Runtime.Threads > 0 then TorchSharp.torch.set_num_threads config.Runtime.Threads
     let device = Devices.Parse config.Runtime.Device
+    notePrecision Console.Out config.Runtime.Precision device
     let network = NetworkBuilder.Build(spec, config.Runtime.Seed, device)
     Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"), config.Network)
     let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
     data.Report.Description |> Seq.iter (printfn "%s")
     let steps = config.Estimator.TimeSteps
-    let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance)
+    let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance, precision = config.Runtime.Precision)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
-    printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
-        dir which steps result.Loss result.Top1 result.Top5 result.Samples
+    printfn "%s (%s, T = %d, %s): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+        dir which steps (SnnDsl.Core.Training.Settings.SettingNames.Precision.NameOf config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
     match result.Operations with
     | NonNull operations -> printOperations operations steps
     | Null -> ()
