@@ -9,6 +9,7 @@ using SnnDsl.Core.Training;
 using SnnDsl.Dsl.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using SnnDsl.Core.Metrics;
 
 namespace SnnDsl.Core.Benchmarks;
 

@@ -3,6 +3,7 @@ using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Benchmarks;
 

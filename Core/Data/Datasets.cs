@@ -23,6 +23,15 @@ public sealed record Normalisation(float[] Mean, float[] Std)
     public static readonly Normalisation ImageNet = new([0.485f, 0.456f, 0.406f], [0.229f, 0.224f, 0.225f]);
 }
 
+/// <summary>Every dataset name a run accepts: the image datasets of <see cref="Datasets"/>, CIFAR10-DVS and ImageNet.</summary>
+public static class DatasetNames
+{
+    public const string Cifar10Dvs = "cifar10-dvs";
+    public const string ImageNet = "imagenet";
+
+    public static readonly IReadOnlyList<string> All = [.. Datasets.Names, Cifar10Dvs, ImageNet];
+}
+
 /// <summary>Factory for the image datasets read from their real formats.</summary>
 public static class Datasets
 {

@@ -1,6 +1,5 @@
 // Data-parallel collectives over MPI (Horovod style): broadcast from rank 0, bucketed gradient averaging, metric sums.
 using SnnDsl.Core.Layers;
-using SnnDsl.Core.Training;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

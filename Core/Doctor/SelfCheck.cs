@@ -1,8 +1,7 @@
 // `snn doctor`'s self-check: one iteration of every estimator, the LIF kernel and the conv gradients on a device, against float64 on the CPU.
 using System.Runtime.InteropServices;
-using SnnDsl.Core.Benchmarks;
 using SnnDsl.Core.Estimators;
-using SnnDsl.Core.Training;
+using SnnDsl.Core.Settings;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using SnnDsl.Dsl.Model;

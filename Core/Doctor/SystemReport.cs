@@ -2,10 +2,10 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using SnnDsl.Core.Benchmarks;
 using SnnDsl.Core.Distributed;
 using SnnDsl.Core.Runtime;
 using TorchSharp;
+using SnnDsl.Core.Metrics;
 
 namespace SnnDsl.Core.Doctor;
 

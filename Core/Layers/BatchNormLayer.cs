@@ -52,8 +52,21 @@ public sealed class BatchNormLayer : SpikingLayer
         if (training && ctx.BatchNormSync is { } sync) return NormaliseSynced(x, ctx, sync);
         // BPTT, evaluation and the spike pass alike: one kernel, which in training also updates the running statistics
         var y = F.batch_norm(x, RunningMean, RunningVar, Weight, Bias, training, _spec.Momentum, _spec.Eps);
-        if (training && ctx.Record) RecordSpikePass(x, ctx);
+        if (!training) return y;
+        if (ctx.Record) RecordSpikePass(x, ctx);
+        CountBatch();
         return y;
+    }
+
+    /// <summary>
+    /// num_batches_tracked counts the calls that update the running statistics, as torch.nn.BatchNorm2d does (the
+    /// functional kernel above leaves it alone): one per multi-step forward or spike pass, one per step single-step,
+    /// none for the rate pass or evaluation. So the state equals the reference code's after every iteration.
+    /// </summary>
+    void CountBatch()
+    {
+        using var _ = no_grad();
+        BatchesTracked.add_(1);
     }
 
     /// <summary>
@@ -65,8 +78,6 @@ public sealed class BatchNormLayer : SpikingLayer
     {
         var (mean, variance) = ChannelMoments(x);
         Record(ctx, mean, variance);
-        using var _ = no_grad();
-        BatchesTracked.add_(1);
     }
 
     /// <summary>
@@ -91,7 +102,8 @@ public sealed class BatchNormLayer : SpikingLayer
         var shape = BroadcastShape(x);
         var (mean, variance, count) = SyncedStatistics.Moments(x, ReducedDims(x), shape, sync);
         if (ctx.Record) Record(ctx, mean, variance);
-        UpdateRunning(mean.detach(), variance.detach(), count, countBatch: ctx.Record);
+        UpdateRunning(mean.detach(), variance.detach(), count);
+        CountBatch();
         var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
@@ -104,14 +116,12 @@ public sealed class BatchNormLayer : SpikingLayer
         stats.Steps++;
     }
 
-    // num_batches_tracked counts spike passes only, as F.batch_norm (the unsynced BPTT path) leaves it alone
-    void UpdateRunning(Tensor mean, Tensor variance, long n, bool countBatch)
+    void UpdateRunning(Tensor mean, Tensor variance, long n)
     {
         using var _ = no_grad();
         double m = _spec.Momentum;
         RunningMean.mul_(1 - m).add_(mean, alpha: m);
         RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
-        if (countBatch) BatchesTracked.add_(1);
     }
 
     // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))

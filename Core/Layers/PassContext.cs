@@ -42,7 +42,7 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     public OnlinePass? Online { get; init; }
 
     /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
-    public Benchmarks.OperationCounter? Operations { get; init; }
+    public IOperationObserver? Operations { get; init; }
 
     /// <summary>The arithmetic of conv and linear layers in this pass (<see cref="Layers.Precision"/>); float32 unless set.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
@@ -125,4 +125,10 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// </summary>
     public IReadOnlyDictionary<string, Tensor> FiringRates() =>
         _firingRates.ToDictionary(kv => kv.Key, kv => kv.Value.Count == 1 ? kv.Value.Sum.alias() : kv.Value.Sum / kv.Value.Count);
+}
+
+/// <summary>Sees every multi-step call of a stateless layer (input x, output y): the seam of the synaptic operation counter.</summary>
+public interface IOperationObserver
+{
+    void Observe(StatelessLayer layer, Tensor x, Tensor y);
 }

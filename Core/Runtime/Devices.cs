@@ -1,8 +1,11 @@
 // Device names from the command line ("cpu", "cuda", "cuda:1") to torch devices, with clear errors.
 using TorchSharp;
-using SnnDsl.Core.Training;
+using SnnDsl.Core.Errors;
 
 namespace SnnDsl.Core.Runtime;
+
+/// <summary>A device name that cannot be used here; the message names it.</summary>
+public sealed class DeviceException(string message) : UserException(message);
 
 public static class Devices
 {
@@ -15,13 +18,13 @@ public static class Devices
         if (text == "cuda" || text.StartsWith("cuda:"))
         {
             if (!torch.cuda.is_available())
-                throw new ConfigException($"device '{name}': no CUDA device is usable here (this build uses the CPU libtorch unless built with -p:SnnCuda=true, and the machine needs an NVIDIA driver)");
+                throw new DeviceException($"device '{name}': no CUDA device is usable here (this build uses the CPU libtorch unless built with -p:SnnCuda=true, and the machine needs an NVIDIA driver)");
             int index = text == "cuda" ? 0 : ParseIndex(name, text[5..]);
             if (index >= torch.cuda.device_count())
-                throw new ConfigException($"device '{name}': only {torch.cuda.device_count()} CUDA device(s) present");
+                throw new DeviceException($"device '{name}': only {torch.cuda.device_count()} CUDA device(s) present");
             return torch.device(DeviceType.CUDA, index);
         }
-        throw new ConfigException($"unknown device '{name}'; expected cpu, cuda or cuda:<index>");
+        throw new DeviceException($"unknown device '{name}'; expected cpu, cuda or cuda:<index>");
     }
 
     /// <summary>Waits until every kernel queued on <paramref name="device"/> has finished (a no-op on the CPU, whose work is synchronous).</summary>
@@ -32,5 +35,5 @@ public static class Devices
 
     static int ParseIndex(string name, string digits) =>
         int.TryParse(digits, out var index) && index >= 0 ? index
-            : throw new ConfigException($"device '{name}': expected cuda:<index> with a non-negative number");
+            : throw new DeviceException($"device '{name}': expected cuda:<index> with a non-negative number");
 }

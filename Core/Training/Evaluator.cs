@@ -1,11 +1,13 @@
 // Evaluation: the plain spiking forward (multi-step, BN running statistics) over a test loader, without a graph.
-using SnnDsl.Core.Benchmarks;
 using SnnDsl.Core.Data;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using SnnDsl.Core.Metrics;
+using SnnDsl.Core.Distributed;
+using SnnDsl.Core.Data.Sources;
 
 namespace SnnDsl.Core.Training;
 

@@ -1,4 +1,5 @@
 // Learning rate as a pure function of the epoch: optional linear warm-up, then cosine to 0 (as published) or constant.
+using SnnDsl.Core.Settings;
 namespace SnnDsl.Core.Training;
 
 public static class LearningRateSchedule
@@ -9,7 +10,7 @@ public static class LearningRateSchedule
         double baseLr = config.Optimizer.LearningRate;
         int warmup = config.Schedule.WarmupEpochs;
         if (epoch < warmup) return baseLr * (epoch + 1) / (warmup + 1);
-        if (config.Schedule.Kind == Settings.ScheduleKind.Constant) return baseLr;
+        if (config.Schedule.Kind == ScheduleKind.Constant) return baseLr;
         int span = config.Schedule.Epochs - warmup;
         return 0.5 * baseLr * (1 + Math.Cos(Math.PI * (epoch - warmup) / span));
     }

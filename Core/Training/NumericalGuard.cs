@@ -1,8 +1,8 @@
 // Divergence checks: a non-finite loss or gradient in a step, or a non-finite weight or buffer before a checkpoint.
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
-using SnnDsl.Core.Training.Settings;
 using static TorchSharp.torch;
+using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Training;
 

@@ -4,6 +4,7 @@ using SnnDsl.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Training;
 
@@ -50,9 +51,9 @@ public static class ParameterGroups
     }
 
     /// <summary>The optimiser a config names, over this network's parameters.</summary>
-    public static OptimizerHelper Create(SpikingNetwork network, Settings.OptimizerSettings settings) => settings.Kind switch
+    public static OptimizerHelper Create(SpikingNetwork network, OptimizerSettings settings) => settings.Kind switch
     {
-        Settings.OptimizerKind.AdamW => AdamW(network, settings.LearningRate, settings.WeightDecay),
+        OptimizerKind.AdamW => AdamW(network, settings.LearningRate, settings.WeightDecay),
         _ => Sgd(network, settings.LearningRate, settings.Momentum, settings.WeightDecay, settings.Nesterov),
     };
 }

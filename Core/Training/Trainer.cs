@@ -2,12 +2,15 @@
 using System.Diagnostics;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
-using SnnDsl.Core.Training.Runs;
-using SnnDsl.Core.Training.Settings;
 using SnnDsl.Dsl.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using SnnDsl.Core.Settings;
+using SnnDsl.Core.Runs;
+using SnnDsl.Core.Metrics;
+using SnnDsl.Core.Distributed;
+using SnnDsl.Core.Data.Sources;
 
 namespace SnnDsl.Core.Training;
 
@@ -18,9 +21,6 @@ public interface ITrainingObserver
     void BatchFinished(int epoch, int batch, int batches, double loss, double top1, double samplesPerSecond);
     void EpochFinished(EpochMetrics metrics, bool best);
 }
-
-/// <summary>The final numbers of a run.</summary>
-public sealed record TrainingSummary(IReadOnlyList<EpochMetrics> Epochs, double BestTop1, int BestEpoch);
 
 /// <summary>
 /// Trains a network per a <see cref="TrainingConfig"/>. Everything random is seeded from the config (initial weights,

@@ -3,6 +3,8 @@ using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
+using SnnDsl.Core.Metrics;
+using SnnDsl.Core.Distributed;
 
 namespace SnnDsl.Core.Training;
 
@@ -39,19 +41,5 @@ public static class TrainingStep
         double optimiserMs = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         totals?.Add(result, labels);
         return new StepMetrics(labels.shape[0], result.Times, optimiserMs);
-    }
-}
-
-/// <summary>Top-1 and top-5 correct counts of a batch of outputs [B, K] against labels [B], as 0-d int64 tensors on their device.</summary>
-public static class Accuracy
-{
-    public static (Tensor Top1, Tensor Top5) Correct(Tensor output, Tensor labels)
-    {
-        int k = (int)Math.Min(5, output.shape[1]);
-        using var top = output.topk(k, dim: 1).indexes;            // [B, k]
-        using var hits = top.eq(labels.unsqueeze(1));               // [B, k]
-        using var first = hits[.., 0];
-        using var any = hits.any(dim: 1);
-        return (first.sum(), any.sum());
     }
 }

@@ -2,9 +2,8 @@
 module SnnDsl.Runner.Cli.Arguments
 
 open Argu
-open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Settings
-open SnnDsl.Core.Estimators
+open SnnDsl.Core.Data
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
 
 /// Exit codes: what failed, for scripts and CI.
@@ -99,7 +98,7 @@ type TrainArgs =
             | Network _ -> $"""the network file (.snn) {Help.byDefault "network"}."""
             | Config _ -> "a run.json of settings (the format of a run's config.json); flags override it."
             | Set _ -> Help.set
-            | Dataset _ -> $"""{String.concat ", " TrainingData.DatasetNames} {Help.byDefault "dataset"}."""
+            | Dataset _ -> $"""{String.concat ", " DatasetNames.All} {Help.byDefault "dataset"}."""
             | Data_Root _ -> "folder of the dataset files (default for fashion-mnist: /usr/share/datasets/fashion-mnist); cifar10-dvs: the class folders of .aedat recordings; imagenet: the folder holding train/ and val/. Also accepted with --resume, for data that moved."
             | Estimator _ -> $"""gradient estimator: {EstimatorNames.Table.Expected} {Help.byDefault "estimator"}."""
             | Time_Steps _ -> Help.timeSteps

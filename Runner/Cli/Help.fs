@@ -1,9 +1,7 @@
 // Help texts of the flags several commands share, and of settings, reading defaults from TrainingConfig.
 module SnnDsl.Runner.Cli.Help
 
-open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Settings
-open SnnDsl.Core.Estimators
+open SnnDsl.Core.Settings
 
 /// The default of a config.json key, as written.
 let defaultOf (key: string) = TrainingConfig.DefaultOf key

@@ -4,7 +4,7 @@ module SnnDsl.Runner.Cli.Settings
 open System
 open System.Text.Json.Nodes
 open Microsoft.FSharp.Reflection
-open SnnDsl.Core.Training
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli.UserErrors
 
 /// The config.json key a union case names: its name in lower case with '-' for '_'.

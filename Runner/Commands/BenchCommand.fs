@@ -6,8 +6,8 @@ open System.IO
 open Argu
 open TorchSharp
 open SnnDsl.Core.Benchmarks
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli.Arguments
-open SnnDsl.Core.Estimators
 open SnnDsl.Runner.Commands.RunSupport
 
 /// Parsed options of one bench run.

@@ -6,6 +6,7 @@ open System.Globalization
 open System.IO
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Core.Estimators
+open SnnDsl.Core.Settings
 
 let private inv = CultureInfo.InvariantCulture
 let private mb (bytes: int64) = float bytes / 1048576.0

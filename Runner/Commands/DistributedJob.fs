@@ -5,7 +5,7 @@ open System
 open System.Text
 open System.Text.Json.Nodes
 open SnnDsl.Core.Distributed
-open SnnDsl.Core.Training
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
 
 /// This process's place in the job: a single process, or one rank of an mpirun job.

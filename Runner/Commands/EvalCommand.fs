@@ -4,22 +4,24 @@ module SnnDsl.Runner.Commands.EvalCommand
 open System
 open System.IO
 open Argu
+open SnnDsl.Core.Data.Sources
+open SnnDsl.Core.Distributed
 open SnnDsl.Core.Model
+open SnnDsl.Core.Runs
 open SnnDsl.Core.Runtime
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Runs
 open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
 
 /// The synaptic operations per test sample, per conv/linear layer and in total, with the 45 nm energy estimate.
-let printOperations (operations: SnnDsl.Core.Benchmarks.SynapticOperations) (steps: int) =
+let printOperations (operations: SnnDsl.Core.Metrics.SynapticOperations) (steps: int) =
     let number (x: float) = x.ToString("N0", Globalization.CultureInfo.InvariantCulture)
     printfn "synaptic operations per sample over T = %d (AC: spike input, rate x fan-out; MAC: real-valued input):" steps
     printfn "  %-24s %-4s %10s %16s %12s" "layer" "kind" "input rate" "operations" "energy (uJ)"
     for l in operations.Layers do
         printfn "  %-24s %-4s %10.4f %16s %12.4f" l.Path l.Kind l.InputRate (number l.OperationsPerSample)
-            (SnnDsl.Core.Benchmarks.SynapticOperations.LayerEnergyMicrojoules l)
+            (SnnDsl.Core.Metrics.SynapticOperations.LayerEnergyMicrojoules l)
     printfn "  total: %s ACs, %s MACs, energy %.4f uJ per sample (0.9 pJ/AC, 4.6 pJ/MAC, 45 nm, Horowitz ISSCC 2014)"
         (number operations.AccumulatesPerSample) (number operations.MultiplyAccumulatesPerSample) operations.EnergyMicrojoules
 

@@ -6,10 +6,11 @@ open System.IO
 open Argu
 open TorchSharp
 open SnnDsl.Dsl.Model
-open SnnDsl.Core.Data
-open SnnDsl.Core.Model
-open SnnDsl.Core.Estimators
 open SnnDsl.Core.Benchmarks
+open SnnDsl.Core.Data
+open SnnDsl.Core.Estimators
+open SnnDsl.Core.Model
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Cli.UserErrors
 open SnnDsl.Runner.Commands.RunSupport

@@ -5,9 +5,9 @@ open System
 open System.IO
 open TorchSharp
 open SnnDsl.Dsl.Model
-open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
-open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Model
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli.UserErrors
 open SnnDsl.Runner.Commands.CommandSupport
 

@@ -4,9 +4,10 @@ module SnnDsl.Runner.Commands.TrainCommand
 open System
 open System.IO
 open Argu
-open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Runs
+open SnnDsl.Core.Runs
 open SnnDsl.Core.Runtime
+open SnnDsl.Core.Settings
+open SnnDsl.Core.Training
 open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.CommandSupport
@@ -47,7 +48,7 @@ let private commandLine () =
 let private defaultRunDir (config: TrainingConfig) =
     let name = Path.GetFileNameWithoutExtension config.Network
     let stamp = DateTime.Now.ToString("yyyyMMdd-HHmmss")
-    Path.Combine("runs", $"{name}-{SnnDsl.Core.Estimators.EstimatorNames.Of config.Estimator.Kind}-T{config.Estimator.TimeSteps}-{stamp}")
+    Path.Combine("runs", $"{name}-{SnnDsl.Core.Settings.EstimatorNames.Of config.Estimator.Kind}-T{config.Estimator.TimeSteps}-{stamp}")
 
 /// The network source of a run: the file the config names for a new run, the run's own network.snn on resume.
 let private networkOf (config: TrainingConfig) (runDir: string) (resume: bool) =

@@ -5,8 +5,8 @@ open Expecto
 open TorchSharp
 open SnnDsl.Dsl.Model
 open SnnDsl.Core.Layers
+open SnnDsl.Core.Metrics
 open SnnDsl.Core.Model
-open SnnDsl.Core.Benchmarks
 open SnnDsl.Tests.Support
 
 let private spikes (shape: int64[]) = withSeed 7L (fun () -> torch.rand(shape).lt(torch.tensor 0.3f).to_type(torch.float32))

@@ -1,9 +1,11 @@
-// The spike pass's batch-norm record: channel mean and biased variance, against a float64 reference.
+// Batch norm's bookkeeping: the spike pass's record (channel mean and biased variance against float64) and num_batches_tracked.
 module SnnDsl.Tests.Core.BatchNormMomentTests
 
 open Expecto
 open TorchSharp
 open SnnDsl.Core.Layers
+open SnnDsl.Core.Model
+open SnnDsl.Core.Estimators
 open SnnDsl.Tests.Support
 
 /// float64 var_mean over every dimension but the channels, as float32 [C] tensors.
@@ -38,4 +40,20 @@ let tests =
             let x = (withSeed 5L (fun () -> torch.randn(8L, 4L, 5L, 5L))).requires_grad_(true)
             expectMoments x [| 0L; 2L; 3L |]
         }
+        // torch.nn.BatchNorm2d counts every training-mode forward; the reference's rate pass switches tracking off
+        for kind, perIteration in [ EstimatorKind.BpttM, 1L; EstimatorKind.BpttS, 4L; EstimatorKind.RateM, 1L; EstimatorKind.RateS, 4L ] do
+            test $"num_batches_tracked grows by {perIteration} per {kind} iteration at T = 4, as the reference's modules count, and not in evaluation" {
+                use _ = torch.NewDisposeScope()
+                let network = NetworkBuilder.Build(TestNetworks.convBn SnnDsl.Dsl.Model.NeuronSpec.Paper, 2L)
+                let input = SpikeInput.Static(withSeed 6L (fun () -> torch.randn(4L, 2L, 8L, 8L)))
+                let labels = torch.tensor([| 0L; 1L; 2L; 3L |])
+                let estimator = GradientEstimator.Create(kind, EstimatorOptions(4))
+                let counts () = [ for l in network.Layers do match l with :? BatchNormLayer as b -> b.BatchesTracked.item<int64>() | _ -> () ]
+                for iteration in 1L .. 2L do
+                    estimator.Backward(network, input, labels) |> ignore
+                    Expect.equal (counts ()) [ iteration * perIteration; iteration * perIteration ] $"after {iteration} iterations"
+                network.eval() |> ignore
+                (use _ = torch.no_grad() in network.MultiStep(input, PassContext(4, false))) |> ignore
+                Expect.equal (counts ()) [ 2L * perIteration; 2L * perIteration ] "evaluation counts nothing"
+            }
     ]

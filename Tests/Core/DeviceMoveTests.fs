@@ -7,9 +7,10 @@ open Expecto
 open TorchSharp
 open SnnDsl.Dsl
 open SnnDsl.Dsl.Model
-open SnnDsl.Core.Layers
-open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
+open SnnDsl.Core.Layers
+open SnnDsl.Core.Metrics
+open SnnDsl.Core.Model
 open SnnDsl.Core.Training
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Dsl.DslTestSupport

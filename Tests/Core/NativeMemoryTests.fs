@@ -7,6 +7,7 @@ open TorchSharp
 open SnnDsl.Dsl
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Core.Estimators
+open SnnDsl.Core.Metrics
 open SnnDsl.Core.Model
 open SnnDsl.Core.Runtime
 open SnnDsl.Core.Training

@@ -4,9 +4,10 @@ module SnnDsl.Tests.Core.OnlineEstimatorTests
 open Expecto
 open TorchSharp
 open SnnDsl.Dsl.Model
-open SnnDsl.Core.Model
-open SnnDsl.Core.Estimators
 open SnnDsl.Core.Benchmarks
+open SnnDsl.Core.Estimators
+open SnnDsl.Core.Model
+open SnnDsl.Core.Settings
 open SnnDsl.Core.Training
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Core.TestNetworks
@@ -217,7 +218,7 @@ let tests =
         test "estimator names and --sltt-k are checked with one sentence" {
             for name in [ "ottt"; "sltt"; "sltt-k" ] do
                 Expect.equal (EstimatorNames.Of(EstimatorNames.Table.Parse name)) name $"{name} in the one estimator table"
-            let bad = TrainingConfig(Estimator = SnnDsl.Core.Training.Settings.EstimatorSettings(Kind = EstimatorKind.SlttK, TimeSteps = 4, SlttK = 5))
+            let bad = TrainingConfig(Estimator = SnnDsl.Core.Settings.EstimatorSettings(Kind = EstimatorKind.SlttK, TimeSteps = 4, SlttK = 5))
             Expect.throwsT<ConfigException> (fun () -> bad.Validated() |> ignore) "K > T"
         }
     ]

@@ -8,8 +8,9 @@ open Argu
 open Expecto
 open TorchSharp
 open TorchSharp.PyBridge
+open SnnDsl.Core.Distributed
+open SnnDsl.Core.Runs
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Runs
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands
 open SnnDsl.Tests.Support

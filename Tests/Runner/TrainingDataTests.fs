@@ -7,9 +7,9 @@ open System.IO
 open System.Text.Json
 open Expecto
 open TorchSharp
+open SnnDsl.Core.Data.Sources
 open SnnDsl.Core.Layers
 open SnnDsl.Core.Model
-open SnnDsl.Core.Training
 open SnnDsl.Dsl.Model
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Tests.Support

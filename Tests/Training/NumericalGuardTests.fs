@@ -6,8 +6,8 @@ open Expecto
 open TorchSharp
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Model
+open SnnDsl.Core.Settings
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Settings
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Core.TestNetworks
 

@@ -7,11 +7,12 @@ open System.IO
 open Expecto
 open TorchSharp
 open TorchSharp.PyBridge
+open SnnDsl.Core.Distributed
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Model
+open SnnDsl.Core.Runs
+open SnnDsl.Core.Settings
 open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Runs
-open SnnDsl.Core.Training.Settings
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands
 open SnnDsl.Tests.Support

@@ -6,8 +6,8 @@ open Argu
 open Expecto
 open Microsoft.FSharp.Reflection
 open SnnDsl.Core.Estimators
-open SnnDsl.Core.Training
-open SnnDsl.Core.Training.Settings
+open SnnDsl.Core.Metrics
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands

@@ -14,7 +14,7 @@
 
 open System
 open System.IO
-open SnnDsl.Core.Training
+open SnnDsl.Core.Settings
 open SnnDsl.Authoring.Snn
 open SnnDsl.Runner.Commands
 

@@ -2,7 +2,7 @@
 using SnnDsl.Core.Data;
 using SnnDsl.Core.Estimators;
 
-namespace SnnDsl.Core.Training.Settings;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>Learning-rate schedule after the warm-up.</summary>
 public enum ScheduleKind { Cosine, Constant }

@@ -4,7 +4,7 @@ using SnnDsl.Core.Data;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
 
-namespace SnnDsl.Core.Training.Settings;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>A group of settings with its own validation; its properties are keys of the flat config.json.</summary>
 public interface ISettingsSection
@@ -94,8 +94,8 @@ public sealed record DataSettings : ISettingsSection
 
     public void Validate()
     {
-        Check.Require(TrainingData.DatasetNames.Contains(Dataset.ToLowerInvariant()),
-            $"unknown dataset '{Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
+        Check.Require(DatasetNames.All.Contains(Dataset.ToLowerInvariant()),
+            $"unknown dataset '{Dataset}'; expected one of: {string.Join(", ", DatasetNames.All)}");
         Check.Require(BatchSize >= 1, "batch size must be at least 1");
         Check.Require(CropPadding >= 0 && Cutout >= 0, "crop padding and cutout must be non-negative");
         Check.Require(ImageSize >= 1, "the image size must be positive");

@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace SnnDsl.Core.Benchmarks;
+namespace SnnDsl.Core.Metrics;
 
 /// <summary>
 /// One conv or linear layer's operations per sample over all T steps. Kind "AC" when every input it saw was spikes
@@ -42,7 +42,7 @@ public sealed record SynapticOperations(IReadOnlyList<LayerOperations> Layers)
 /// output it reaches (fan-out, with the borders of padded convolutions), which is input rate × fan-out × inputs; for a
 /// real-valued input every MAC of the dense layer counts (outputs × fan-in). Counts stay on the device until read.
 /// </summary>
-public sealed class OperationCounter : IDisposable
+public sealed class OperationCounter : IOperationObserver, IDisposable
 {
     sealed class Totals
     {

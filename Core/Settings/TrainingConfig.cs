@@ -1,9 +1,9 @@
 // Every setting of a training run in typed sections, with defaults and checks per section; serialised as the run's flat config.json.
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SnnDsl.Core.Training.Settings;
+using SnnDsl.Core.Data;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>
 /// The resolved settings of a run (defaults &lt; --config file &lt; flags, resolved by the runner), in sections. Its
@@ -26,7 +26,7 @@ public sealed record TrainingConfig
     {
         Check.Require(!string.IsNullOrWhiteSpace(Network), "the network file must be named");
         foreach (var section in ConfigJson.SectionsOf(this)) section.Validate();
-        if (Data.Dataset.Equals(TrainingData.Cifar10Dvs, StringComparison.OrdinalIgnoreCase)) Events.ValidateFor(Estimator.TimeSteps);
+        if (Data.Dataset.Equals(DatasetNames.Cifar10Dvs, StringComparison.OrdinalIgnoreCase)) Events.ValidateFor(Estimator.TimeSteps);
         return this;
     }
 

@@ -4,8 +4,9 @@ using System.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using SnnDsl.Core.Model;
+using SnnDsl.Core.Settings;
 
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 /// <summary>
 /// Owns the files of a run, holding an exclusive lock on it while open (train and resume). A new run refuses an

@@ -1,7 +1,7 @@
 // The seam for multi-process training: what the trainer needs from a group of processes (one process: nothing to do).
 using TorchSharp.Modules;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Distributed;
 
 /// <summary>
 /// Operations across the processes of a data-parallel job. The trainer calls them at fixed points: broadcast the

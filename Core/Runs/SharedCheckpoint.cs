@@ -1,8 +1,10 @@
 // Resuming a data-parallel job: rank 0 reads its checkpoint, every rank restores the same state from rank 0's bytes.
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 using SnnDsl.Core.Model;
 using TorchSharp.Modules;
+using SnnDsl.Core.Settings;
+using SnnDsl.Core.Distributed;
 
 /// <summary>
 /// Rank 0 packs the files of its checkpoint folder, the collective gives them to every rank, and each rank restores

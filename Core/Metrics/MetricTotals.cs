@@ -2,7 +2,7 @@
 using SnnDsl.Core.Estimators;
 using static TorchSharp.torch;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Metrics;
 
 /// <summary>The host copy of <see cref="MetricTotals"/>: sums over the batches added so far.</summary>
 public sealed record MetricSnapshot(double LossSum, double Correct, double Correct5, double Samples, int Batches, IReadOnlyDictionary<string, double> FiringRateSums)
@@ -64,5 +64,19 @@ public sealed class MetricTotals(Device device) : IDisposable
     {
         _sums.Dispose();
         foreach (var t in _rates.Values) t.Dispose();
+    }
+}
+
+/// <summary>Top-1 and top-5 correct counts of a batch of outputs [B, K] against labels [B], as 0-d int64 tensors on their device.</summary>
+public static class Accuracy
+{
+    public static (Tensor Top1, Tensor Top5) Correct(Tensor output, Tensor labels)
+    {
+        int k = (int)Math.Min(5, output.shape[1]);
+        using var top = output.topk(k, dim: 1).indexes;            // [B, k]
+        using var hits = top.eq(labels.unsqueeze(1));               // [B, k]
+        using var first = hits[.., 0];
+        using var any = hits.any(dim: 1);
+        return (first.sum(), any.sum());
     }
 }

@@ -1,9 +1,8 @@
 // The sample sources of each dataset a run can name, with the published preprocessing and a report for the run log.
-using SnnDsl.Core.Data;
+using SnnDsl.Core.Settings;
 
-using SnnDsl.Core.Training.Settings;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Data.Sources;
 
 /// <summary>The two sources of a run, whether their samples are clips [T, ...] fed frame by frame, and the data report.</summary>
 public sealed record OpenedData(ISampleSource Train, ISampleSource Test, bool Sequence, DataReport Report);
@@ -14,15 +13,15 @@ public static class DataSources
     /// <summary>Opens the dataset of <paramref name="config"/>; user mistakes raise <see cref="DataException"/> or <see cref="ConfigException"/>.</summary>
     public static OpenedData Open(TrainingConfig config) => config.Data.Dataset.ToLowerInvariant() switch
     {
-        TrainingData.Cifar10Dvs => OpenDvs(config),
-        TrainingData.ImageNet => OpenImageNet(config),
+        DatasetNames.Cifar10Dvs => OpenDvs(config),
+        DatasetNames.ImageNet => OpenImageNet(config),
         _ => OpenImages(config),
     };
 
     static OpenedData OpenImages(TrainingConfig config)
     {
         if (!Datasets.Names.Contains(config.Data.Dataset.ToLowerInvariant()))
-            throw new ConfigException($"unknown dataset '{config.Data.Dataset}'; expected one of: {string.Join(", ", TrainingData.DatasetNames)}");
+            throw new ConfigException($"unknown dataset '{config.Data.Dataset}'; expected one of: {string.Join(", ", DatasetNames.All)}");
         var normalisation = Datasets.NormalisationOf(config.Data.Dataset);
         var augment = new AugmentOptions(config.Data.CropPadding, config.Data.HorizontalFlip, config.Data.AutoAugment, config.Data.Cutout, normalisation);
         var train = new ImageSource(Datasets.Open(config.Data.Dataset, config.Data.DataRoot, Split.Train), augment);
@@ -49,7 +48,7 @@ public static class DataSources
             $"data: {settings.Frames} frames split by {SettingNames.DvsFrameSplit.NameOf(config.Events.DvsFrameSplit)}, {settings.Size}x{settings.Size} ({SettingNames.DvsResize.NameOf(config.Events.DvsResize)} resize), cache {Path.Combine(cacheRoot, settings.CacheFolderName)}",
             $"data: training augmentation: {(augment.HorizontalFlip ? "clip flip" : "no flip")}, roll ±{augment.Roll} px",
         ];
-        var report = new DataReport(TrainingData.Cifar10Dvs, description, train.Recordings.Count, test.Recordings.Count,
+        var report = new DataReport(DatasetNames.Cifar10Dvs, description, train.Recordings.Count, test.Recordings.Count,
             [.. train.Skipped, .. test.Skipped], () => []);
         return new OpenedData(new DvsSource(train, augment), new DvsSource(test, DvsAugment.None), true, report);
     }
@@ -71,7 +70,7 @@ public static class DataSources
             $"data: train random-resized-crop {size} + flip, test resize {resize} + centre crop {size}, ImageNet normalisation; " +
                 $"{config.Data.Workers} decoding worker(s), the next batch decoded while the current one trains",
         ];
-        var report = new DataReport(TrainingData.ImageNet, description, train.Count, test.Count,
+        var report = new DataReport(DatasetNames.ImageNet, description, train.Count, test.Count,
             [.. trainFolder.EmptyClasses, .. testFolder.EmptyClasses], () => [.. train.Failures, .. test.Failures]);
         return new OpenedData(train, test, false, report);
     }

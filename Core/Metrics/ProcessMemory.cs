@@ -1,7 +1,7 @@
 // Process and device memory readings: resident set high-water mark (Linux /proc) and CUDA device memory (NVML).
 using System.Runtime.InteropServices;
 
-namespace SnnDsl.Core.Benchmarks;
+namespace SnnDsl.Core.Metrics;
 
 /// <summary>The process's resident memory from /proc/self/status; 0 where /proc is not available.</summary>
 public static class ResidentMemory

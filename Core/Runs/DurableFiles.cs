@@ -1,7 +1,7 @@
 // Writes that survive a kill or power loss: fsync of files and folders, whole-file replacement by one atomic rename.
 using System.Runtime.InteropServices;
 
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 /// <summary>
 /// File operations for run directories. A replaced file is written beside its target, flushed to disk and renamed

@@ -1,8 +1,9 @@
 // A lower-bound estimate of the activation memory of one training step, checked before the first step.
 using SnnDsl.Core.Estimators;
 using SnnDsl.Dsl.Model;
+using SnnDsl.Core.Settings;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Metrics;
 
 /// <summary>
 /// What one step must hold at least: every layer's output for each sample (float32), for all T steps when the graph

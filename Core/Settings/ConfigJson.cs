@@ -4,7 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
-namespace SnnDsl.Core.Training.Settings;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>
 /// Writes and reads <see cref="TrainingConfig"/> as one flat object (<c>"estimator"</c>, <c>"time-steps"</c>, ...), so

@@ -1,5 +1,5 @@
 // The checkpoints of a run: complete folders named per save, made current by replacing the `last`/`best` links atomically.
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 using SnnDsl.Core.Model;
 using TorchSharp.Modules;

@@ -2,7 +2,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SnnDsl.Core.Training.Settings;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>
 /// Names of an enum's values: the first spelling of a value is the one written; later rows with the same value are

@@ -2,8 +2,10 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SnnDsl.Core.Settings;
+using SnnDsl.Core.Metrics;
 
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 /// <summary>
 /// One row of metrics per epoch; Operations: the synaptic operations per test sample of that epoch's evaluation;
@@ -12,7 +14,10 @@ namespace SnnDsl.Core.Training.Runs;
 public sealed record EpochMetrics(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1, double TestLoss, double TestTop1, double TestTop5,
     double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates,
-    Benchmarks.SynapticOperations? Operations = null, int SkippedSteps = 0);
+    SynapticOperations? Operations = null, int SkippedSteps = 0);
+
+/// <summary>The final numbers of a run.</summary>
+public sealed record TrainingSummary(IReadOnlyList<EpochMetrics> Epochs, double BestTop1, int BestEpoch);
 
 /// <summary>The metrics files of a run directory.</summary>
 public sealed class MetricsFiles(string runPath)
@@ -60,7 +65,7 @@ public sealed class MetricsFiles(string runPath)
 
     static readonly string[] OperationColumns = ["acs_per_sample", "macs_per_sample", "energy_uj_per_sample"];
 
-    static double[] OperationValues(Benchmarks.SynapticOperations? o) =>
+    static double[] OperationValues(SynapticOperations? o) =>
         o is null ? [double.NaN, double.NaN, double.NaN] : [o.AccumulatesPerSample, o.MultiplyAccumulatesPerSample, o.EnergyMicrojoules];
 
     static string Row(EpochMetrics m, List<string> layers)
@@ -92,9 +97,9 @@ public sealed class MetricsFiles(string runPath)
             synaptic_operations = last?.Operations?.Layers.Select(l => new
             {
                 layer = l.Path, kind = l.Kind, input_rate = l.InputRate, operations_per_sample = l.OperationsPerSample,
-                energy_uj_per_sample = Benchmarks.SynapticOperations.LayerEnergyMicrojoules(l),
+                energy_uj_per_sample = SynapticOperations.LayerEnergyMicrojoules(l),
             }),
-            peak_resident_bytes = Benchmarks.ResidentMemory.Peak(),
+            peak_resident_bytes = ResidentMemory.Peak(),
         };
         return JsonSerializer.Serialize(document, new JsonSerializerOptions(Json) { WriteIndented = true });
     }

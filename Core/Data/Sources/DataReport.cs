@@ -1,7 +1,7 @@
 // What a run records about its data: where it came from, the split rule, and the samples that could not be used.
 using System.Text.Json;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Data.Sources;
 
 /// <summary>
 /// The data of a run as the run log and data.json show it. <see cref="Skipped"/> are samples dropped when the

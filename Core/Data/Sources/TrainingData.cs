@@ -1,19 +1,15 @@
 // Opens the training and test splits a config names, with the published augmentation, as batch loaders.
-using SnnDsl.Core.Data;
 using SnnDsl.Core.Model;
 using SnnDsl.Dsl.Model;
 using static TorchSharp.torch;
+using SnnDsl.Core.Settings;
+using SnnDsl.Core.Distributed;
 
-namespace SnnDsl.Core.Training;
+namespace SnnDsl.Core.Data.Sources;
 
 /// <summary>The two loaders of a run and how their batches feed the network.</summary>
 public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool SequenceInput, int Classes)
 {
-    public const string Cifar10Dvs = "cifar10-dvs";
-    public const string ImageNet = "imagenet";
-
-    /// <summary>Every dataset name a run accepts.</summary>
-    public static readonly IReadOnlyList<string> DatasetNames = [.. Datasets.Names, Cifar10Dvs, ImageNet];
 
     /// <summary>Where the data came from, its split, and the samples skipped or failed (for the run log and data.json).</summary>
     public DataReport Report { get; init; } = DataReport.Plain("", "", 0, 0);
@@ -44,8 +40,8 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool Sequ
 
     static string SizeHint(string dataset) => dataset.ToLowerInvariant() switch
     {
-        Cifar10Dvs => "make --dvs-size match the network's input size (e.g. --set size=...)",
-        ImageNet => "make --image-size match the network's input size (e.g. --set size=...)",
+        DatasetNames.Cifar10Dvs => "make --dvs-size match the network's input size (e.g. --set size=...)",
+        DatasetNames.ImageNet => "make --image-size match the network's input size (e.g. --set size=...)",
         _ => "set the network's input (e.g. --set) or choose another dataset",
     };
 

@@ -4,8 +4,9 @@ using SnnDsl.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.PyBridge;
+using SnnDsl.Core.Settings;
 
-namespace SnnDsl.Core.Training.Runs;
+namespace SnnDsl.Core.Runs;
 
 /// <summary>Progress recorded next to the weights: enough to continue a run exactly where it stopped.</summary>
 public sealed record CheckpointState(int EpochsDone, double BestTop1, int BestEpoch, long GlobalStep, int SkippedSteps = 0);

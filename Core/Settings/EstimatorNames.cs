@@ -1,7 +1,7 @@
 // The one table of estimator names (bptt-m, rate-m, ...): flags, config.json, bench and grad all read it.
-using SnnDsl.Core.Training.Settings;
+using SnnDsl.Core.Estimators;
 
-namespace SnnDsl.Core.Estimators;
+namespace SnnDsl.Core.Settings;
 
 /// <summary>Command-line and config.json names of the estimators. A new estimator is one row here.</summary>
 public static class EstimatorNames

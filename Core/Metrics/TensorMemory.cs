@@ -2,7 +2,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SnnDsl.Core.Benchmarks;
+namespace SnnDsl.Core.Metrics;
 
 /// <summary>
 /// Counts the bytes of the distinct storages behind the live (not disposed) tensors registered in dispose scopes.
