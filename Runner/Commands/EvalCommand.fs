@@ -54,7 +54,7 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance, precision = config.Runtime.Precision)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
     printfn "%s (%s, T = %d, %s): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
-        dir which steps (SnnDsl.Core.Training.Settings.SettingNames.Precision.NameOf config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
+        dir which steps (SnnDsl.Core.Settings.SettingNames.Precision.NameOf config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
     match result.Operations with
     | NonNull operations -> printOperations operations steps
     | Null -> ()

@@ -10,6 +10,7 @@ open SnnDsl.Core.Model
 open SnnDsl.Core.Estimators
 open SnnDsl.Core.Benchmarks
 open SnnDsl.Core.Training
+open SnnDsl.Core.Settings
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Core.TestNetworks
 
