@@ -110,7 +110,7 @@ let tests =
             SnnDsl.Core.Model.WeightIO.Save(SnnDsl.Core.Model.NetworkBuilder.Build(other, 1L), data.File "bad.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
             let bad = config.With([ struct ("weights", System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(data.File "bad.safetensors"))) ], "test")
             match (try Trainer(spec, bad, torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent) |> ignore; None
-                   with :? ConfigException as e -> Some e.Message) with
+                   with :? SnnDsl.Core.Model.WeightsException as e -> Some e.Message) with
             | Some message -> Expect.stringContains message "0.weight" $"names the tensor: {message}"
             | None -> failtest "a weights file of another shape was accepted"
         }
