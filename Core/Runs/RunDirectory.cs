@@ -1,6 +1,4 @@
 // The run directory: command, resolved config, network copy, metrics (JSON lines, CSV, TensorBoard), status, checkpoints, lock.
-using System.Security.Cryptography;
-using System.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using SnnDsl.Core.Model;
@@ -56,18 +54,18 @@ public sealed class RunDirectory : IDisposable
         File.WriteAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
         DurableFiles.ReplaceText(run.ConfigFile, config.ToJson());
         DurableFiles.ReplaceText(System.IO.Path.Combine(path, NetworkName), networkSource);
-        DurableFiles.ReplaceText(System.IO.Path.Combine(path, HashName), Hash(networkSource) + Environment.NewLine);
+        DurableFiles.ReplaceText(System.IO.Path.Combine(path, HashName), RecordedRun.Hash(networkSource) + Environment.NewLine);
         run.SetStatus("created");
         return run;
     }
 
     /// <summary>
-    /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and checks that
-    /// its network.snn is the one it started with.
+    /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and records the
+    /// command. The run's config and network were read (and the network's hash checked) by <see cref="RecordedRun.Read"/>.
     /// </summary>
-    public static RunDirectory Open(string path, string commandLine)
+    public static RunDirectory Open(RecordedRun recorded, string commandLine)
     {
-        var (_, _) = ReadRun(path);
+        var path = recorded.Path;
         var run = new RunDirectory(path, Lock(path));
         try
         {
@@ -83,36 +81,6 @@ public sealed class RunDirectory : IDisposable
         }
     }
 
-    /// <summary>The run's config and network source (every rank reads them), refusing a network edited since the run began.</summary>
-    public static (TrainingConfig Config, string NetworkSource) ReadRun(string path)
-    {
-        var configFile = System.IO.Path.Combine(path, ConfigName);
-        if (!File.Exists(configFile)) throw new ConfigException($"'{path}' is not a run directory (no {ConfigName})");
-        var config = TrainingConfig.FromJson(ReadRunFile(path, ConfigName), configFile);
-        var source = ReadRunFile(path, NetworkName);
-        var hashFile = System.IO.Path.Combine(path, HashName);
-        if (File.Exists(hashFile))
-        {
-            var recorded = File.ReadAllText(hashFile).Trim();
-            if (recorded != Hash(source))
-                throw new ConfigException($"{System.IO.Path.Combine(path, NetworkName)} was changed after the run started (its SHA-256 differs from " +
-                    $"{HashName}); restore the original file, or start a new run with the edited network");
-        }
-        return (config, source);
-    }
-
-    static string ReadRunFile(string dir, string name)
-    {
-        var file = System.IO.Path.Combine(dir, name);
-        try { return File.ReadAllText(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read {file}: {e.Message}; the run directory is incomplete or not readable");
-        }
-    }
-
-    public static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-
     /// <summary>The run's exclusive advisory lock (flock through FileShare.None), held until Dispose.</summary>
     static FileStream Lock(string path)
     {
@@ -124,8 +92,6 @@ public sealed class RunDirectory : IDisposable
             throw new ConfigException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
         }
     }
-
-    public TrainingConfig ReadConfig() => ReadRun(Path).Config;
 
     public void SetStatus(string status) => DurableFiles.ReplaceText(System.IO.Path.Combine(Path, "status"), $"{status} {DateTime.UtcNow:O}{Environment.NewLine}");
 

@@ -35,35 +35,32 @@ public sealed class Trainer
     readonly ITrainingObserver _observer;
     readonly Device _device;
 
+    /// <summary>Opens the run (<see cref="Run.Open"/>), refusing first a CPU run whose activations cannot fit in memory.</summary>
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
+        : this(Runs.Run.Open(config, spec, device, collective, RefuseActivationMemory(spec, device)), collective, observer) { }
+
+    /// <summary>Trains an opened run: its initial weights (when set) on every rank as rank 0's, the optimiser and the estimator.</summary>
+    public Trainer(Run run, ICollective collective, ITrainingObserver observer)
     {
-        _config = config.Validated();
-        if (device.type == DeviceType.CPU) ActivationMemory.Check(spec, _config, ActivationMemory.AvailableBytes());
+        _config = run.Config;
         _collective = collective;
         _observer = observer;
-        _device = device;
-        var runtime = config.Runtime;
-        if (runtime.Threads > 0) set_num_threads(runtime.Threads);
-        manual_seed(runtime.Seed);
-        Network = NetworkBuilder.Build(spec, runtime.Seed, device);
-        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap, config.Network);
+        _device = run.Device;
+        Network = run.Network;
+        Data = run.Data;
+        var runtime = _config.Runtime;
+        if (runtime.Weights is not null) run.LoadWeights(runtime.Weights, runtime.WeightsMap);
         collective.Broadcast([.. Network.state_dict().Values]);
-        Optimizer = ParameterGroups.Create(Network, config.Optimizer);
-        var estimator = config.Estimator;
+        Optimizer = ParameterGroups.Create(Network, _config.Optimizer);
+        var estimator = _config.Estimator;
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
-                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
-        Data = TrainingData.Open(config, spec, device, collective);
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
+                Precision: runtime.Precision));
     }
 
-    /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
-    /// <param name="mapping">name | order | reference | a .names.tsv file (<see cref="WeightMap.Parse"/>).</param>
-    /// <param name="networkFile">The network's file: "reference" reads the name map beside it.</param>
-    public static void LoadWeights(SpikingNetwork network, string path, string mapping, string networkFile)
-    {
-        try { WeightIO.Load(network, path, WeightMap.Parse(mapping, networkFile)); }
-        catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
-    }
+    static Action<TrainingConfig>? RefuseActivationMemory(NetworkSpec spec, Device device) =>
+        device.type == DeviceType.CPU ? config => ActivationMemory.Check(spec, config, ActivationMemory.AvailableBytes()) : null;
 
     public SpikingNetwork Network { get; }
     public OptimizerHelper Optimizer { get; }
@@ -166,7 +163,8 @@ public sealed class Trainer
     public EvaluationResult Validate()
     {
         _collective.Broadcast([.. Network.buffers()]);
-        return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
+        return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches,
+            _config.Runtime.Precision);
     }
 
     double ApplySchedule(int epoch)

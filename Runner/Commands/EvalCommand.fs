@@ -38,22 +38,20 @@ let private weightsOf (args: ParseResults<EvalArgs>) (dir: string) =
         name + " checkpoint", model
 
 let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
-    let struct (recorded, source) = RunDirectory.ReadRun dir
-    let config = recorded.With(Settings.settingsOf [ "weights"; "weights-map" ] (args.GetAllResults()), "command line").Validated()
-    let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
-    let spec, _ = compileNetwork Console.Error (Text.Encoding.UTF8.GetBytes source) (Path.Combine(dir, RunDirectory.NetworkName)) overrides
+    let recorded = RecordedRun.Read dir
+    let config = recorded.Config.With(Settings.settingsOf [ "weights"; "weights-map" ] (args.GetAllResults()), "command line")
+    let spec, _ = compileRecorded Console.Error recorded config
     let which, model = weightsOf args dir
-    if config.Runtime.Threads > 0 then TorchSharp.torch.set_num_threads config.Runtime.Threads
-    let device = Devices.Parse config.Runtime.Device
-    let network = NetworkBuilder.Build(spec, config.Runtime.Seed, device)
-    Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"), config.Network)
-    let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
+    let run = Run.Open(config, spec, Devices.Parse config.Runtime.Device, SingleProcess.Instance)
+    notePrecision Console.Out run.Config.Runtime.Precision run.Device
+    run.LoadWeights(model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"))
+    let data = run.Data
     data.Report.Description |> Seq.iter (printfn "%s")
-    let steps = config.Estimator.TimeSteps
-    let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance)
+    let steps = run.Config.Estimator.TimeSteps
+    let result = Evaluator.Run(run.Network, data.Test, steps, data.SequenceInput, SingleProcess.Instance, precision = run.Config.Runtime.Precision)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
-    printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
-        dir which steps result.Loss result.Top1 result.Top5 result.Samples
+    printfn "%s (%s, T = %d, %s): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+        dir which steps (SnnDsl.Core.Settings.SettingNames.Precision.NameOf run.Config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
     match result.Operations with
     | NonNull operations -> printOperations operations steps
     | Null -> ()

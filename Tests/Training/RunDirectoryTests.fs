@@ -128,17 +128,17 @@ let tests =
             use data = new TempFolder()
             let config = configFor data
             let first = RunDirectory.Create(data.File "run", "test", config, tinyNetwork)
-            let refused = try RunDirectory.Open(data.File "run", "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let refused = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
             Expect.stringContains refused "is in use by another snn process" "refused while held"
             first.Dispose()
-            let again = try RunDirectory.Open(data.File "run", "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let again = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
             Expect.stringContains again "has no complete checkpoint" "lock released; refused only for having no checkpoint"
         }
         test "resume refuses a network.snn edited after the run started, naming the file" {
             use data = new TempFolder()
             (RunDirectory.Create(data.File "run", "test", configFor data, tinyNetwork)).Dispose()
             File.AppendAllText(data.File "run/network.snn", "\n// edited\n")
-            let message = try RunDirectory.Open(data.File "run", "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let message = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
             Expect.stringContains message "network.snn was changed after the run started" "names the file"
         }
         testSequenced <| testList "through the command line" [
