@@ -72,7 +72,7 @@ let tests =
                         compare spec 4 [ 3L; 5L; 7L; 9L ] // 945 neurons per step: vector body and scalar tail
                     }
         test "many neuron blocks in parallel (T = 6, 18,432 neurons per step), IF neuron, λ = 1" {
-            compare (NeuronSpec(Kind = NeuronKind.If, Threshold = 0.7)) 6 [ 8L; 16L; 12L; 12L ]
+            compare (NeuronSpec(Kind = "if", Threshold = 0.7)) 6 [ 8L; 16L; 12L; 12L ]
         }
         test "a graph-building call (BPTT) takes the tensor path and still matches the fused spike pass" {
             let fused, _ = layerPair NeuronSpec.Paper
