@@ -17,18 +17,18 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
 {
     public NeuronLayer(NeuronLayerSpec spec, string path) : base(spec.Name, path)
     {
-        Model = NeuronModel.Create(spec.Neuron);
-        foreach (var (name, initial) in Model.Learnable) register_parameter(name, new Parameter(tensor(initial, float32)));
+        Neuron = NeuronModel.Create(spec.Neuron);
+        foreach (var (name, initial) in Neuron.Learnable) register_parameter(name, new Parameter(tensor(initial, float32)));
     }
 
     /// <summary>The neuron's equations.</summary>
-    public NeuronModel Model { get; }
+    public NeuronModel Neuron { get; }
 
     /// <summary>Decay (PLIF: initial), threshold, reset and surrogate.</summary>
-    public LifParameters Parameters => Model.Constants;
+    public LifParameters Parameters => Neuron.Constants;
 
     /// <summary>The learnable parameters of the neuron, read from the module's registry (moves replace them).</summary>
-    public IReadOnlyList<Parameter> LearnableParameters => Model.Learnable.Select(l => Registry.Parameter(this, l.Name)).ToList();
+    public IReadOnlyList<Parameter> LearnableParameters => Neuron.Learnable.Select(l => Registry.Parameter(this, l.Name)).ToList();
 
     public Tensor Parameter(string name) => Registry.Parameter(this, name);
 
@@ -48,7 +48,7 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var output = Fused && FusedLif.Applies(x, Model) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
+        var output = Fused && FusedLif.Applies(x, Neuron) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
         ctx.ReportFiringRate(Path, output.mean());
         return output;
     }
@@ -56,7 +56,7 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
     // one kernel call: the record holds the means already (Steps = 1), no membrane is kept
     Tensor FusedMultiStep(Tensor x, PassContext ctx)
     {
-        var (spikes, rate, eligibility) = FusedLif.Run(x, ctx.TimeSteps, Model, ctx.Record);
+        var (spikes, rate, eligibility) = FusedLif.Run(x, ctx.TimeSteps, Neuron, ctx.Record);
         if (ctx.Record)
         {
             var state = ctx.State(this, () => new Trace()).State;
@@ -73,7 +73,7 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
         for (int t = 0; t < ctx.TimeSteps; t++)
         {
             using var input = xt[t];
-            spikes[t] = Model.Step(trace.State, input, this, ctx.GradientForm, ctx.Record);
+            spikes[t] = Neuron.Step(trace.State, input, this, ctx.GradientForm, ctx.Record);
         }
         trace.State.DropCarried(); // multi-step calls do not carry the membrane; the record keeps only the sums
         if (ctx.Record) ctx.State(this, () => trace);
@@ -86,11 +86,11 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
     public override Tensor SingleStep(Tensor x, PassContext ctx)
     {
         var state = ctx.State(this, () => new Trace()).State;
-        var s = Model.Step(state, x, this, ctx.GradientForm, ctx.Record);
+        var s = Neuron.Step(state, x, this, ctx.GradientForm, ctx.Record);
         if (ctx.Online is { } online)
         {
             state.DetachCarried(); // online training: no gradient through time
-            online.Fired(this, s, trace => Model.DecayTrace(trace, this));
+            online.Fired(this, s, trace => Neuron.DecayTrace(trace, this));
         }
         ctx.ReportFiringRate(Path, s.mean());
         return s;
@@ -100,7 +100,7 @@ public sealed class NeuronLayer : SpikingLayer, INeuronParameters
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
         var state = Recorded(ctx);
-        return Model.Rate(state, x, this);
+        return Neuron.Rate(state, x, this);
     }
 
     NeuronState Recorded(PassContext ctx)

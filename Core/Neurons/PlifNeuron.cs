@@ -33,7 +33,7 @@ public sealed class PlifNeuron(NeuronSpec spec) : NeuronModel(spec)
         var u = state.V is null ? x : state.V * decay + x;
         var s = LifDynamics.Fire(u, Constants, form);
         var v = LifDynamics.Reset(u, s, Constants);
-        if (record) Record(state, u, s, v, decay.item<double>());
+        if (record) Record(state, u, s, v, decay.to(float64).item<double>());
         state.V?.Dispose();
         if (!ReferenceEquals(u, x)) u.Dispose();
         state.V = v;
