@@ -12,7 +12,11 @@ public sealed record LifParameters(double Decay, double Threshold, ResetMode Res
         new(spec.Decay, spec.Threshold, spec.Reset, spec.ResetValue, spec.DetachReset, Surrogate.From(spec.SurrogateOrDefault));
 }
 
-/// <summary>One time step of a LIF neuron; every mode (BPTT-M/S, the rate-BP spike pass) calls these and nothing else.</summary>
+/// <summary>
+/// One time step of a LIF neuron: the equations of <see cref="LifNeuron"/> (lif, if), and the fire and reset that PLIF
+/// shares. On tensors every mode (BPTT-M/S, online training, the rate-BP spike pass) runs them through the neuron
+/// model; <see cref="FusedLif"/> runs the same arithmetic for LIF and IF only.
+/// </summary>
 public static class LifDynamics
 {
     /// <summary>charge: u_t = λ·v_{t−1} + x_t (v_{−1} = 0, passed as null; then u_0 is x itself).</summary>
