@@ -58,9 +58,24 @@ let inline threshold v = arg "threshold" v
 let reset (mode: string) = ArgumentSyntax(name "reset", word mode)
 let inline resetValue v = arg "reset_value" v
 let detachReset (v: bool) = arg "detach_reset" v
+/// The surrogate names of the language (Dsl/Model/Surrogates/SurrogateCatalog.cs); any other name is refused here.
+let surrogateNames = SnnDsl.Dsl.Model.Surrogates.SurrogateCatalog.Names |> List.ofSeq
+
+/// Refuses a name the surrogate catalog does not list, naming the ones it does.
+let knownSurrogate (kind: string) =
+    if not (List.contains kind surrogateNames) then
+        invalidArg (nameof kind) $"""unknown surrogate '{kind}'; the surrogates are {String.concat ", " surrogateNames}"""
+
 /// `surrogate = kind(alpha = a)`, e.g. surrogate "sigmoid" 4.0.
 let inline surrogate (kind: string) alpha =
+    knownSurrogate kind
     ArgumentSyntax(name "surrogate", CallExpressionSyntax(name kind, syntaxList [ arg "alpha" alpha ]))
+
+/// `surrogate = kind(args)` with any of the surrogate's arguments, e.g.
+/// surrogateWith "piecewise_leaky_relu" [ arg "w" 0.5; arg "c" 0.0 ] or surrogateWith "erf" [].
+let surrogateWith (kind: string) (args: ArgumentSyntax list) =
+    knownSurrogate kind
+    ArgumentSyntax(name "surrogate", CallExpressionSyntax(name kind, syntaxList args))
 
 /// Initialisation schemes (values of `init`): defaultInit, normalInit 0.5, kaimingNormalInit "fan_out".
 let defaultInit = word "default"

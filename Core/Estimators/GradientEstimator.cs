@@ -46,6 +46,7 @@ public enum EstimatorKind
 /// as every synchronisation stalls the host.</param>
 /// <param name="SlttK">SLTT-K: steps back-propagated per iteration; 0 = ⌊T/2⌋ (at least 1). Capped at T.</param>
 /// <param name="Seed">SLTT-K: the seed of the draw of steps (one draw per iteration, reproducible).</param>
+/// <param name="Precision">The arithmetic of conv and linear layers (float32, or bf16 over float32 master weights).</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
     RateScaling RateGradientScale = RateScaling.InverseT,
@@ -54,7 +55,8 @@ public sealed record EstimatorOptions(
     IBatchNormSync? BatchNormSync = null,
     bool SynchronisedTiming = false,
     int SlttK = 0,
-    long Seed = 0)
+    long Seed = 0,
+    Precision Precision = Precision.Float32)
 {
     /// <summary>K of SLTT-K for this T: <see cref="SlttK"/>, or ⌊T/2⌋ (at least 1) when 0, never more than T.</summary>
     public int StepsBackpropagated => Math.Min(TimeSteps, SlttK > 0 ? SlttK : Math.Max(1, TimeSteps / 2));
@@ -125,7 +127,7 @@ public abstract class GradientEstimator(EstimatorOptions options)
 
     /// <summary>The context of one training pass over a batch.</summary>
     protected PassContext NewContext(bool record, OnlinePass? online = null) =>
-        new(Options.TimeSteps, record, Options.GradientForm) { BatchNormSync = Options.BatchNormSync, Online = online };
+        new(Options.TimeSteps, record, Options.GradientForm) { BatchNormSync = Options.BatchNormSync, Online = online, Precision = Options.Precision };
 
     protected Tensor Loss(Tensor output, Tensor labels) =>
         F.cross_entropy(output, labels, label_smoothing: Options.LabelSmoothing);

@@ -52,19 +52,19 @@ public sealed class OnlinePass(bool presynapticTraces) : IPassState
     /// A stateless layer on step input x. Without a companion for x it is just f(x). A weighted layer with one returns
     /// f(â) + stopgrad(f(x) − f(â)); any other stateless layer returns f(x) and maps the companion through f (linear).
     /// </summary>
-    public Tensor Apply(StatelessLayer layer, Tensor x)
+    public Tensor Apply(StatelessLayer layer, Tensor x, PassContext ctx)
     {
-        if (!_companions.TryGetValue(x, out var companion)) return layer.Apply(x);
+        if (!_companions.TryGetValue(x, out var companion)) return layer.Apply(x, ctx);
         if (layer is WeightedLayer)
         {
             Tensor value;
-            using (no_grad()) value = layer.Apply(x);
-            using var withGrad = layer.Apply(companion);
+            using (no_grad()) value = layer.Apply(x, ctx);
+            using var withGrad = layer.Apply(companion, ctx);
             using (no_grad()) value.sub_(withGrad);
             using (value) return withGrad + value;
         }
-        var y = layer.Apply(x);
-        _companions[y] = layer.Apply(companion);
+        var y = layer.Apply(x, ctx);
+        _companions[y] = layer.Apply(companion, ctx);
         return y;
     }
 

@@ -25,6 +25,9 @@ public static class SettingNames
     public static readonly NameTable<RateScaling> RateScale = new("rate gradient scale",
         ("1/T", RateScaling.InverseT), ("none", RateScaling.None), ("inverse-t", RateScaling.InverseT), ("1", RateScaling.None));
 
+    /// <summary>float32 everywhere, or bf16 convolutions and linear layers (aliases: float32, bfloat16).</summary>
+    public static readonly NameTable<Layers.Precision> Precision = new("precision",
+        ("fp32", Layers.Precision.Float32), ("bf16", Layers.Precision.BFloat16), ("float32", Layers.Precision.Float32), ("bfloat16", Layers.Precision.BFloat16));
 
     public static readonly NameTable<Data.FrameResize> DvsResize = new("DVS resize", ("area", Data.FrameResize.Area), ("paper", Data.FrameResize.Paper));
 
@@ -33,5 +36,5 @@ public static class SettingNames
     /// <summary>The JSON converters of every table, estimators included.</summary>
     public static IEnumerable<System.Text.Json.Serialization.JsonConverter> Converters =>
         [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter,
-         DvsResize.Converter, DvsFrameSplit.Converter];
+         Precision.Converter, DvsResize.Converter, DvsFrameSplit.Converter];
 }

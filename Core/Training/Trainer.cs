@@ -55,7 +55,8 @@ public sealed class Trainer
         var estimator = _config.Estimator;
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
-                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
+                Precision: runtime.Precision));
     }
 
     static Action<TrainingConfig>? RefuseActivationMemory(NetworkSpec spec, Device device) =>
@@ -162,7 +163,8 @@ public sealed class Trainer
     public EvaluationResult Validate()
     {
         _collective.Broadcast([.. Network.buffers()]);
-        return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
+        return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches,
+            _config.Runtime.Precision);
     }
 
     double ApplySchedule(int epoch)

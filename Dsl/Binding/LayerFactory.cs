@@ -1,6 +1,7 @@
 // The built-in layers: their signatures, and how their arguments become layer records (sizes checked before anything is built).
 using SnnDsl.Dsl.Diagnostics;
 using SnnDsl.Dsl.Model;
+using SnnDsl.Dsl.Model.Surrogates;
 using SnnDsl.Dsl.Syntax;
 using SnnDsl.Dsl.Text;
 
@@ -14,7 +15,6 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
     public const long MaxWindow = 4096;
 
     static readonly string[] NeuronParameters = ["tau", "decay", "threshold", "reset", "reset_value", "detach_reset", "surrogate"];
-    public static readonly IReadOnlyList<string> Surrogates = ["sigmoid", "atan", "piecewise_quadratic", "rectangular"];
     public static readonly IReadOnlyList<string> InitSchemes = ["default", "normal", "kaiming_normal"];
 
     public static readonly IReadOnlyDictionary<string, Signature> Signatures = new[]
@@ -159,32 +159,52 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         };
     }
 
-    // `surrogate = sigmoid`, `sigmoid(4)` or `sigmoid(alpha = 4)`.
+    // `surrogate = sigmoid`, `sigmoid(4)`, `sigmoid(alpha = 4)`, `piecewise_leaky_relu(w = 1, c = 0.01)`: the catalog's
+    // names and arguments, positional in the declared order or by name
     SurrogateSpec? Surrogate(Reader r)
     {
         var argument = r.Argument("surrogate");
-        var (word, alphaArgs) = argument.Value switch
+        var spec = Surrogate(argument, r.Scope);
+        if (spec is null) r.Fail();
+        return spec;
+    }
+
+    SurrogateSpec? Surrogate(BoundArgument argument, Scope scope)
+    {
+        var (word, given) = argument.Value switch
         {
             CallValue c => (c.Name, c.Arguments),
             WordValue w => (w.Word, []),
             TextValue t => (t.Text, []),
             _ => (null, Array.Empty<(string?, Value)>()),
         };
-        if (word is null) { diagnostics.WrongType(source, argument.Span, "the surrogate", "a surrogate such as sigmoid(alpha = 4)", argument.Value.Describe()); r.Fail(); return null; }
-        if (evaluator.Choice(new WordValue(word), argument.Span, "the surrogate", Surrogates) is not { } choice) { r.Fail(); return null; }
-        var kind = choice switch
+        if (word is null) { diagnostics.WrongType(source, argument.Span, "the surrogate", "a surrogate such as sigmoid(alpha = 4)", argument.Value.Describe()); return null; }
+        if (evaluator.Choice(new WordValue(word), argument.Span, "the surrogate", SurrogateCatalog.Names) is not { } choice) return null;
+        var declared = SurrogateCatalog.Get(choice).Info.Arguments;
+        var values = declared.Select(a => a.Default).ToArray();
+        var seen = new HashSet<string>();
+        for (int i = 0; i < given.Count; i++)
         {
-            "sigmoid" => SurrogateKind.Sigmoid, "atan" => SurrogateKind.ATan,
-            "piecewise_quadratic" => SurrogateKind.PiecewiseQuadratic, _ => SurrogateKind.Rectangular,
-        };
-        var alpha = SurrogateSpec.DefaultAlpha(kind);
-        foreach (var (name, value) in alphaArgs)
-        {
-            if (name is not (null or "alpha")) { diagnostics.UnknownArgument(source, argument.Span, choice, name, ["alpha"]); r.Fail(); return null; }
-            if (evaluator.Number(value, argument.Span, "the surrogate's alpha", r.Scope, 0, double.PositiveInfinity, false) is not { } a) { r.Fail(); return null; }
-            alpha = a;
+            var (name, value) = given[i];
+            int index = name is null ? (i < declared.Count ? i : -1) : declared.ToList().FindIndex(a => a.Name == name);
+            if (index < 0)
+            {
+                if (name is null) diagnostics.TooManyArguments(source, argument.Span, choice, declared.Count, given.Count);
+                else diagnostics.UnknownArgument(source, argument.Span, choice, name, declared.Select(a => a.Name));
+                return null;
+            }
+            var parameter = declared[index];
+            if (!seen.Add(parameter.Name)) { diagnostics.ArgumentGivenTwice(source, argument.Span, choice, parameter.Name); return null; }
+            if (evaluator.Number(value, argument.Span, $"'{parameter.Name}' of '{choice}'", scope, parameter.Minimum, double.PositiveInfinity, parameter.Inclusive) is not { } number)
+                return null;
+            if (!parameter.Accepts(number))
+            {
+                diagnostics.ValueOutOfRange(source, argument.Span, $"'{parameter.Name}' of '{choice}'", "a finite number " + parameter.Range, number.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+                return null;
+            }
+            values[index] = number;
         }
-        return new SurrogateSpec(kind, alpha);
+        return new SurrogateSpec(choice, SurrogateArgs.Of(values));
     }
 
     /// <summary>Reads typed arguments with defaults; remembers whether any was wrong.</summary>

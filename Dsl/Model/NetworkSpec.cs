@@ -23,30 +23,42 @@ public enum NeuronKind
     If,
 }
 
-public enum SurrogateKind
+/// <summary>
+/// A surrogate gradient: a name of <see cref="Surrogates.SurrogateCatalog"/> and its argument values (in the order of its
+/// <see cref="Surrogates.SurrogateInfo.Arguments"/>). An unknown name or an argument out of range is refused here.
+/// </summary>
+public sealed record SurrogateSpec
 {
-    /// <summary>σ'(α·x)·α, the derivative of σ(α·x) (the paper's, α = 4).</summary>
-    Sigmoid,
-    /// <summary>α/2 / (1 + (π/2·α·x)²), the derivative of atan(π/2·α·x)/π + 1/2 (SpikingJelly's ATan, α = 2).</summary>
-    ATan,
-    /// <summary>max(0, α − α²·|x|), the derivative of a piecewise quadratic (SpikingJelly's PiecewiseQuadratic, α = 1).</summary>
-    PiecewiseQuadratic,
-    /// <summary>1/α on |x| &lt; α/2, else 0, the derivative of clamp(x/α + 1/2, 0, 1) (rectangular window of width α = 1).</summary>
-    Rectangular,
-}
-
-/// <summary>A surrogate gradient: Heaviside forward, the derivative of a smooth primitive of sharpness Alpha backward.</summary>
-public sealed record SurrogateSpec(SurrogateKind Kind, double Alpha)
-{
-    public static SurrogateSpec Sigmoid(double alpha = 4.0) => new(SurrogateKind.Sigmoid, alpha);
-    public static double DefaultAlpha(SurrogateKind kind) => kind switch
+    public SurrogateSpec(string name, Surrogates.SurrogateArgs arguments)
     {
-        SurrogateKind.Sigmoid => 4.0,
-        SurrogateKind.ATan => 2.0,
-        SurrogateKind.PiecewiseQuadratic => 1.0,
-        SurrogateKind.Rectangular => 1.0,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+        Definition = Surrogates.SurrogateCatalog.Get(name);
+        var declared = Definition.Info.Arguments;
+        for (int i = 0; i < Surrogates.SurrogateArgs.Capacity; i++)
+        {
+            if (i >= declared.Count && arguments[i] != 0.0)
+                throw new ArgumentException($"surrogate '{name}' takes {declared.Count} argument(s); value {i + 1} is {arguments[i]}", nameof(arguments));
+            if (i < declared.Count && !declared[i].Accepts(arguments[i]))
+                throw new ArgumentOutOfRangeException(nameof(arguments), arguments[i], $"'{declared[i].Name}' of surrogate '{name}' must be {declared[i].Range}");
+        }
+        Arguments = arguments;
+    }
+
+    public Surrogates.SurrogateDefinition Definition { get; }
+    public Surrogates.SurrogateArgs Arguments { get; }
+    public string Name => Definition.Name;
+
+    /// <summary>The named surrogate with its default arguments.</summary>
+    public static SurrogateSpec Of(string name) => new(name, Surrogates.SurrogateCatalog.Get(name).Defaults);
+
+    /// <summary>A one-argument surrogate with its α (or first argument) given.</summary>
+    public static SurrogateSpec Of(string name, double alpha) => new(name, Surrogates.SurrogateCatalog.Get(name).Defaults with { First = alpha });
+
+    /// <summary>The paper's surrogate: sigmoid, α = 4 by default.</summary>
+    public static SurrogateSpec Sigmoid(double alpha = 4.0) => Of("sigmoid", alpha);
+
+    /// <summary>As the language writes it: sigmoid(alpha = 4).</summary>
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", Definition.Info.Arguments.Select((a, i) => $"{a.Name} = {Arguments[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))})";
 }
 
 /// <summary>

@@ -72,6 +72,7 @@ type TrainArgs =
     | Weights of file: string
     | Weights_Map of mode: string
     | Device of device: string
+    | Precision of name: string
     | Threads of count: int
     | Workers of count: int
     | On_Non_Finite of action: string
@@ -122,6 +123,7 @@ type TrainArgs =
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
             | Device _ -> Help.device
+            | Precision _ -> Help.precision
             | Threads _ -> Help.threads
             | Workers _ -> $"""threads preparing each batch, at most 4 per core {Help.byDefault "workers"}: JPEG decoding for imagenet, building the frame cache for cifar10-dvs."""
             | On_Non_Finite _ -> $"""a non-finite loss or gradient: {SettingNames.NonFinite.Expected} {Help.byDefault "on-non-finite"}; stop names the epoch, batch and parameter, skip drops the step and counts it."""
@@ -152,6 +154,7 @@ type EvalArgs =
     | [<AltCommandLine("--batch")>] Batch_Size of count: int
     | Threads of count: int
     | Device of device: string
+    | Precision of name: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -165,6 +168,7 @@ type EvalArgs =
             | Batch_Size _ -> "samples per batch (default: the run's)."
             | Threads _ -> Help.threads
             | Device _ -> Help.device
+            | Precision _ -> "fp32 or bf16 (default: the run's): bf16 computes conv and linear layers in bfloat16 over the float32 weights."
 
 type PlotArgs =
     | [<MainCommand; ExactlyOnce>] Run of path: string

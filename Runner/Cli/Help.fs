@@ -28,6 +28,7 @@ let weights = "start from these weights: a weights file or checkpoint model.safe
 let weightsMap = $"""how the file's tensors map to the network's: name (the default), order (PyTorch's state_dict order, with shape checks), reference (the paper's names, through the .names.tsv map beside the network file) or a .names.tsv map."""
 let seed = $"""seed of the weights, data order, augmentation, dropout and synthetic batches {byDefault "seed"}."""
 let device = $"""cpu or cuda[:i] (cuda needs the CUDA build) {byDefault "device"}."""
+let precision = $"""fp32 or bf16: bf16 computes conv and linear layers in bfloat16 over float32 master weights (BN, neurons, loss, optimiser and checkpoints stay float32) {byDefault "precision"}."""
 let threads = $"""libtorch intra-op threads, at most 4 per core; 0 = libtorch's choice {byDefault "threads"}."""
 let timeSteps = $"""time steps T {byDefault "time-steps"}."""
 let batchSize = $"""samples per batch per process {byDefault "batch-size"}."""

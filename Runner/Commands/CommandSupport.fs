@@ -58,3 +58,9 @@ let loadConfigured (err: TextWriter) (config: TrainingConfig) = loadNetwork err 
 /// A recorded run's own network.snn, compiled with the network parameters of <paramref name="config"/>.
 let compileRecorded (err: TextWriter) (recorded: RecordedRun) (config: TrainingConfig) =
     compileNetwork err (System.Text.Encoding.UTF8.GetBytes recorded.NetworkSource) recorded.NetworkFile (overridesOf config)
+
+/// The one line a bf16 run prints at start on a CPU without native bf16 (nothing for fp32, CUDA or a bf16 CPU).
+let notePrecision (out: TextWriter) (precision: SnnDsl.Core.Layers.Precision) (device: TorchSharp.torch.Device) =
+    match SnnDsl.Core.Doctor.Bf16Support.StartWarning(precision, device.``type``, SnnDsl.Core.Doctor.Bf16Support.ThisCpu()) with
+    | null -> ()
+    | line -> out.WriteLine line

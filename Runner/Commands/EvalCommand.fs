@@ -43,14 +43,15 @@ let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
     let spec, _ = compileRecorded Console.Error recorded config
     let which, model = weightsOf args dir
     let run = Run.Open(config, spec, Devices.Parse config.Runtime.Device, SingleProcess.Instance)
+    notePrecision Console.Out run.Config.Runtime.Precision run.Device
     run.LoadWeights(model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"))
     let data = run.Data
     data.Report.Description |> Seq.iter (printfn "%s")
     let steps = run.Config.Estimator.TimeSteps
-    let result = Evaluator.Run(run.Network, data.Test, steps, data.SequenceInput, SingleProcess.Instance)
+    let result = Evaluator.Run(run.Network, data.Test, steps, data.SequenceInput, SingleProcess.Instance, precision = run.Config.Runtime.Precision)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
-    printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
-        dir which steps result.Loss result.Top1 result.Top5 result.Samples
+    printfn "%s (%s, T = %d, %s): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+        dir which steps (SnnDsl.Core.Settings.SettingNames.Precision.NameOf run.Config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
     match result.Operations with
     | NonNull operations -> printOperations operations steps
     | Null -> ()

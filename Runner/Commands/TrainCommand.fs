@@ -65,6 +65,7 @@ let trainAs (job: DistributedJob.Job) (config: TrainingConfig) (runDir: string) 
         DistributedJob.checkSame job config source
         let configured = Devices.Parse config.Runtime.Device
         let device = job.Launch |> Option.map (fun launch -> launch.DeviceFor configured) |> Option.defaultValue configured
+        if job.Writes then notePrecision Console.Out config.Runtime.Precision device
         // the trainer opens the data and checks it fits before anything is written, so a failed start leaves no run behind
         let trainer = Trainer(spec, config, device, job.Collective, observer)
         let report = trainer.Data.Report

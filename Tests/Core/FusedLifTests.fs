@@ -4,13 +4,13 @@ module SnnDsl.Tests.Core.FusedLifTests
 open Expecto
 open TorchSharp
 open SnnDsl.Dsl.Model
+open SnnDsl.Dsl.Model.Surrogates
 open SnnDsl.Core.Neurons
 open SnnDsl.Core.Layers
 open SnnDsl.Tests.Support
 
-let private surrogates =
-    [ SurrogateSpec.Sigmoid(4.0); SurrogateSpec(SurrogateKind.ATan, 2.0)
-      SurrogateSpec(SurrogateKind.PiecewiseQuadratic, 1.0); SurrogateSpec(SurrogateKind.Rectangular, 1.0) ]
+/// Every surrogate of the catalog with its default arguments.
+let private surrogates = [ for d in SurrogateCatalog.All -> SurrogateSpec.Of d.Name ]
 
 let private layerPair (spec: NeuronSpec) =
     let fused = new NeuronLayer(NeuronLayerSpec("lif", spec), "lif")
@@ -67,7 +67,7 @@ let tests =
         for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
             for detach in [ true; false ] do
                 for surrogate in surrogates do
-                    test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate.Kind}" {
+                    test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate}" {
                         let spec = NeuronSpec(Tau = 1.25, Threshold = 1.0, Reset = reset, ResetValue = resetValue, DetachReset = detach, Surrogate = surrogate)
                         compare spec 4 [ 3L; 5L; 7L; 9L ] // 945 neurons per step: vector body and scalar tail
                     }

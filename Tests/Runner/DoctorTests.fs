@@ -65,6 +65,42 @@ let tests =
             for r in results do Expect.isTrue r.Passed $"{r.Name}: {r.Detail}"
             Expect.isGreaterThanOrEqual results.Count 9 "estimators, LIF forms and the conv check all ran"
         }
+        test "the bf16 self-check passes on the CPU: every estimator within bf16's tolerance, conv gradients with the channel fault padded" {
+            let results = SelfCheck.Run(torch.CPU, SnnDsl.Core.Layers.Precision.BFloat16)
+            for r in results do Expect.isTrue r.Passed $"{r.Name}: {r.Detail}"
+        }
+        test "the bf16 comparison holds gradients to their direction and names one that points elsewhere" {
+            use scope = torch.NewDisposeScope()
+            let reference = readOnlyDict [ "a", torch.arange(1.0, 9.0, dtype = torch.float64); "b", torch.ones(4L, dtype = torch.float64) ]
+            let rounded = readOnlyDict [ "a", torch.arange(1.0f, 9.0f) * 1.05f; "b", torch.ones(4L) + torch.tensor([| 0.1f; -0.1f; 0.0f; 0.0f |]) ]
+            Expect.isNull (Bf16Tolerance.Compare(rounded, reference)) "5 % larger, or a few entries off: the same direction"
+            let wrong = readOnlyDict [ "a", torch.arange(1.0f, 9.0f).flip(0L); "b", torch.ones(4L) ]
+            Expect.stringContains (string (Bf16Tolerance.Compare(wrong, reference))) "all parameters has cosine" "the whole gradient points elsewhere"
+            let small = readOnlyDict [ "a", torch.arange(1.0f, 9.0f); "b", -torch.ones(4L) ]
+            Expect.stringContains (string (Bf16Tolerance.Compare(small, reference))) "gradient of b has cosine -1" "one small tensor that does, named"
+        }
+        test "cpuinfo flags say whether the CPU has native bf16 (AVX512-BF16, AMX-BF16, Arm BF16)" {
+            let zen4 = "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 avx512_vnni\n"
+            let sapphire = "flags\t\t: avx512f amx_bf16 amx_tile avx512_bf16\n"
+            let skylake = "flags\t\t: fpu avx2 avx512f avx512bw avx512_vnni\n"
+            let graviton3 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
+            Expect.equal (CpuBf16.FromCpuInfo zen4) (CpuBf16(true, false, false)) "Zen 4"
+            Expect.equal (CpuBf16.FromCpuInfo sapphire).Found "AVX512-BF16, AMX-BF16" "Sapphire Rapids"
+            Expect.isFalse (CpuBf16.FromCpuInfo skylake).Native "Skylake-SP: AVX-512 without BF16"
+            Expect.isTrue (CpuBf16.FromCpuInfo graviton3).ArmBf16 "Arm: bf16 in Features"
+            Expect.isFalse (CpuBf16.FromCpuInfo "flags : avx512_bf16x\n").Native "whole flags only"
+            Expect.stringContains (Bf16Support.CpuLine(CpuBf16.FromCpuInfo skylake)) "not native" "doctor says it plainly"
+            Expect.stringContains (Bf16Support.CpuLine(CpuBf16.FromCpuInfo zen4)) "native: AVX512-BF16" "and names what it found"
+        }
+        test "a bf16 run on a CPU without native bf16 gets one line at start; fp32, CUDA and bf16 CPUs get none" {
+            let without, native = CpuBf16(false, false, false), CpuBf16(true, false, false)
+            let bf16, fp32 = SnnDsl.Core.Layers.Precision.BFloat16, SnnDsl.Core.Layers.Precision.Float32
+            Expect.stringContains (string (Bf16Support.StartWarning(bf16, DeviceType.CPU, without))) "without native bf16" "warned"
+            Expect.isNotNull (Bf16Support.StartWarning(bf16, DeviceType.CPU, null)) "unknown flags: warned too"
+            Expect.isNull (Bf16Support.StartWarning(bf16, DeviceType.CPU, native)) "native: nothing to say"
+            Expect.isNull (Bf16Support.StartWarning(fp32, DeviceType.CPU, without)) "fp32: nothing to say"
+            Expect.isNull (Bf16Support.StartWarning(bf16, DeviceType.CUDA, without)) "CUDA: the doctor reports the device"
+        }
         test "the gradient comparison names a gradient that is off by more than float32 rounding" {
             use scope = torch.NewDisposeScope()
             let reference = readOnlyDict [ "a", torch.ones(4L, dtype = torch.float64); "b", torch.arange(4.0, dtype = torch.float64) ]
@@ -79,7 +115,7 @@ let tests =
         test "snn doctor prints versions, the libtorch folder, CPU extensions, CUDA and MPI lines, and passes (exit 0)" {
             let code, out, err = runSnn [] [ "doctor"; "--threads"; "1" ]
             Expect.equal code 0 $"exit code; stderr: {err}"
-            for line in [ ".NET"; "TorchSharp"; "libtorch loaded from"; "vector extensions"; "CUDA"; "Open MPI"; "all "; "checks passed" ] do
+            for line in [ ".NET"; "TorchSharp"; "libtorch loaded from"; "vector extensions"; "bf16 on the CPU"; "CUDA"; "Open MPI"; "all "; "checks passed" ] do
                 Expect.stringContains out line $"prints {line}"
         }
         test "snn doctor --device cuda on a machine without CUDA: one sentence, exit 1" {

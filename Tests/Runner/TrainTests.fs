@@ -77,6 +77,25 @@ let tests =
                         Expect.isTrue (File.Exists(data.File $"stopped/{file}")) $"{file} written"
                 }
         ]
+        test "--precision bf16 trains, records bf16 in config.json, checkpoints float32 weights, and snn eval runs it in either precision" {
+            use data = new TempFolder()
+            writeMnist data.Path false 40 16 |> ignore
+            let config = (configFor data "rate-m").With([ struct ("precision", Json.node "bf16") ], "test")
+            let dir, summary = withSeed 0L (fun () -> trainOrFail config (data.File "bf16") false SnnDsl.Runner.Console.Progress.silent)
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "config.json"))) "\"precision\": \"bf16\"" "recorded"
+            Expect.equal summary.Epochs.Count 3 "three epochs"
+            for KeyValue(name, t) in weights dir do
+                if t.is_floating_point() then Expect.equal t.dtype torch.float32 $"{name}: the checkpoint holds float32"
+            let code, out, err = runCli [| "eval"; dir; "--data"; data.Path |]
+            Expect.equal code 0 $"eval; stderr: {err}"
+            Expect.stringContains out "bf16): test loss" "evaluated in the run's precision"
+            let code, out, err = runCli [| "eval"; dir; "--data"; data.Path; "--precision"; "fp32" |]
+            Expect.equal code 0 $"eval --precision fp32; stderr: {err}"
+            Expect.stringContains out "fp32): test loss" "or in another"
+            let code, _, err = runCli [| "eval"; dir; "--data"; data.Path; "--precision"; "fp8" |]
+            Expect.equal code 1 "an unknown precision is a user error"
+            Expect.stringContains err "unknown precision 'fp8'; expected fp32 or bf16" "naming it"
+        }
         test "--weights starts training from a weights file; a file that does not fit names the tensor" {
             use data = new TempFolder()
             writeMnist data.Path false 16 8 |> ignore

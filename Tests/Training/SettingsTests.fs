@@ -38,6 +38,18 @@ let tests =
                 Expect.stringContains json key "flat key"
             Expect.equal (TrainingConfig.FromJson(json, "test").ToJson()) json "round trip"
         }
+        test "precision: fp32 by default, bf16 recorded in config.json, from the flag, an unknown name refused naming both" {
+            Expect.stringContains (TrainingConfig().ToJson()) "\"precision\": \"fp32\"" "the default is written"
+            let bf16 = TrainingConfig().With([ struct ("precision", Json.node "bf16") ], "test")
+            Expect.equal bf16.Runtime.Precision SnnDsl.Core.Layers.Precision.BFloat16 "bf16"
+            Expect.stringContains (bf16.ToJson()) "\"precision\": \"bf16\"" "recorded"
+            Expect.equal (TrainingConfig.FromJson(bf16.ToJson(), "test").Runtime.Precision) SnnDsl.Core.Layers.Precision.BFloat16 "read back (resume)"
+            Expect.equal (SettingNames.Precision.Parse "BFloat16") SnnDsl.Core.Layers.Precision.BFloat16 "alias"
+            let refused = configError (fun () -> TrainingConfig.FromJson("""{ "precision": "fp16" }""", "f.json"))
+            Expect.stringContains refused "unknown precision 'fp16'; expected fp32 or bf16" "names the value and the choices"
+            let flags = Settings.settingsOf [] ((parseTrain [| "--precision"; "bf16" |]).GetAllResults())
+            Expect.equal (TrainingConfig().With(flags, "command line").Runtime.Precision) SnnDsl.Core.Layers.Precision.BFloat16 "--precision bf16"
+        }
         test "a config.json written before the sections (with its computed keys) still reads" {
             let file = dataPath "runs/v1-mnist-tiny/config.json"
             let config = TrainingConfig.FromJson(File.ReadAllText file, file)
