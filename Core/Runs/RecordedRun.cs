@@ -18,7 +18,7 @@ public sealed record RecordedRun(string Path, TrainingConfig Config, string Netw
     public static RecordedRun Read(string path)
     {
         var configFile = System.IO.Path.Combine(path, RunDirectory.ConfigName);
-        if (!File.Exists(configFile)) throw new ConfigException($"'{path}' is not a run directory (no {RunDirectory.ConfigName})");
+        if (!File.Exists(configFile)) throw new RunException($"'{path}' is not a run directory (no {RunDirectory.ConfigName})");
         var config = TrainingConfig.FromJson(ReadFile(path, RunDirectory.ConfigName), configFile);
         var source = ReadFile(path, RunDirectory.NetworkName);
         var hashFile = System.IO.Path.Combine(path, RunDirectory.HashName);
@@ -26,7 +26,7 @@ public sealed record RecordedRun(string Path, TrainingConfig Config, string Netw
         {
             var recorded = File.ReadAllText(hashFile).Trim();
             if (recorded != Hash(source))
-                throw new ConfigException($"{System.IO.Path.Combine(path, RunDirectory.NetworkName)} was changed after the run started (its SHA-256 differs from " +
+                throw new RunException($"{System.IO.Path.Combine(path, RunDirectory.NetworkName)} was changed after the run started (its SHA-256 differs from " +
                     $"{RunDirectory.HashName}); restore the original file, or start a new run with the edited network");
         }
         return new RecordedRun(path, config, source);
@@ -40,7 +40,7 @@ public sealed record RecordedRun(string Path, TrainingConfig Config, string Netw
         try { return File.ReadAllText(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot read {file}: {e.Message}; the run directory is incomplete or not readable");
+            throw new RunException($"cannot read {file}: {e.Message}; the run directory is incomplete or not readable");
         }
     }
 }

@@ -6,6 +6,9 @@ using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Runs;
 
+/// <summary>A run directory or checkpoint that cannot be used (missing, damaged, locked, already there); the message says what to do.</summary>
+public sealed class RunException(string message) : Errors.UserException(message);
+
 /// <summary>
 /// Owns the files of a run, holding an exclusive lock on it while open (train and resume). A new run refuses an
 /// existing non-empty folder; a resumed run recovers from an interrupted save, and trains the network it recorded
@@ -42,13 +45,13 @@ public sealed class RunDirectory : IDisposable
     /// <summary>Creates a new run directory, locks it, and writes the command, config and network before the first step.</summary>
     public static RunDirectory Create(string path, string commandLine, TrainingConfig config, string networkSource)
     {
-        if (File.Exists(path)) throw new ConfigException($"--run-dir '{path}' is a file; choose a folder");
+        if (File.Exists(path)) throw new RunException($"--run-dir '{path}' is a file; choose a folder");
         if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
-            throw new ConfigException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
+            throw new RunException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
         try { Directory.CreateDirectory(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot create run directory '{path}': {e.Message}");
+            throw new RunException($"cannot create run directory '{path}': {e.Message}");
         }
         var run = new RunDirectory(path, Lock(path));
         File.WriteAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
@@ -70,7 +73,7 @@ public sealed class RunDirectory : IDisposable
         try
         {
             if (run.Checkpoints.Recover() is null)
-                throw new ConfigException($"cannot resume '{path}': it has no complete checkpoint (did the run finish an epoch?); start it again without --resume");
+                throw new RunException($"cannot resume '{path}': it has no complete checkpoint (did the run finish an epoch?); start it again without --resume");
             File.AppendAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
             return run;
         }
@@ -86,10 +89,10 @@ public sealed class RunDirectory : IDisposable
     {
         var file = System.IO.Path.Combine(path, "run.lock");
         try { return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (UnauthorizedAccessException e) { throw new ConfigException($"cannot lock run directory '{path}': {e.Message}"); }
+        catch (UnauthorizedAccessException e) { throw new RunException($"cannot lock run directory '{path}': {e.Message}"); }
         catch (IOException)
         {
-            throw new ConfigException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
+            throw new RunException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
         }
     }
 

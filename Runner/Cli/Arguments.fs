@@ -2,6 +2,7 @@
 module SnnDsl.Runner.Cli.Arguments
 
 open Argu
+open SnnDsl.Core.Benchmarks
 open SnnDsl.Core.Data
 open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
@@ -178,7 +179,7 @@ type PlotArgs =
             | Run _ -> "a run directory; writes loss.png, accuracy.png, lr.png and firing_rates.png into it."
 
 type BenchArgs =
-    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<MainCommand; ExactlyOnce>] Network of path: string
     | Set of assignment: string
     | Estimators of list: string
     | [<AltCommandLine("-T", "--steps")>] Time_Steps of list: string
@@ -196,13 +197,13 @@ type BenchArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | File _ -> "the network file (.snn) to benchmark."
+            | Network _ -> "the network file (.snn) to benchmark."
             | Set _ -> Help.set
             | Estimators _ -> Help.estimators
-            | Time_Steps _ -> "comma-separated numbers of time steps T (default 1,2,4,8)."
-            | Batch_Size _ -> "batch size (default 16)."
-            | Warmup _ -> "untimed iterations per configuration before timing; the last one measures memory (default 1)."
-            | Iterations _ -> "timed iterations per configuration (default 5)."
+            | Time_Steps _ -> $"""comma-separated numbers of time steps T, each at most {EstimatorSettings.MaxTimeSteps} (default {Help.benchTimeSteps |> List.map string |> String.concat ","})."""
+            | Batch_Size _ -> Help.benchBatchSize
+            | Warmup _ -> $"untimed iterations per configuration before timing; the last one measures memory (default {BenchSettings().Warmup})."
+            | Iterations _ -> $"timed iterations per configuration (default {BenchSettings().Iterations})."
             | Threads _ -> Help.threads
             | Device _ -> Help.device
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
@@ -212,7 +213,7 @@ type BenchArgs =
             | Seed _ -> Help.seed
 
 type GradArgs =
-    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<MainCommand; ExactlyOnce>] Network of path: string
     | Set of assignment: string
     | Weights of file: string
     | Weights_Map of mode: string
@@ -231,7 +232,7 @@ type GradArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | File _ -> Help.network
+            | Network _ -> Help.network
             | Set _ -> Help.set
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
@@ -239,10 +240,10 @@ type GradArgs =
             | Data _ -> "folder of the dataset for --batch-from (fashion-mnist has a default)."
             | Batch_File _ -> "take the batch from a safetensors file with tensors 'input' [B, ...] and 'labels' [B]."
             | Synthetic -> "use a seeded random batch of the network's input shape."
-            | Batch_Size _ -> "batch size for --batch-from and --synthetic (default 16)."
+            | Batch_Size _ -> $"""samples per batch for --batch-from and --synthetic {Help.byDefaultIn Help.benchDefaults "batch-size"}."""
             | Time_Steps _ -> Help.timeSteps
             | Estimators _ -> $"{Help.estimators} Each is compared with bptt-m."
-            | Out _ -> "safetensors file for losses, outputs and gradients (default grads.safetensors)."
+            | Out _ -> $"safetensors file for losses, outputs and gradients (default {Help.gradOut})."
             | Seed _ -> Help.seed
             | Threads _ -> Help.threads
             | Device _ -> Help.device
@@ -270,8 +271,8 @@ type DoctorArgs =
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | Device _ -> "the device to self-check: cpu (default) or cuda[:i]."
-            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
+            | Device _ -> Help.device
+            | Threads _ -> Help.threads
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>

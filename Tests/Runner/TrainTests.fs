@@ -120,7 +120,7 @@ let tests =
             Directory.CreateDirectory(data.File "run") |> ignore
             File.WriteAllText(data.File "run/anything", "")
             let config = configFor data "rate-m"
-            Expect.throwsT<ConfigException> (fun () -> trainOrFail config (data.File "run") false SnnDsl.Runner.Console.Progress.silent |> ignore) "refused"
+            Expect.throwsT<RunException> (fun () -> trainOrFail config (data.File "run") false SnnDsl.Runner.Console.Progress.silent |> ignore) "refused"
         }
         test "settings resolve defaults < --config file < flags" {
             use data = new TempFolder()

@@ -128,17 +128,17 @@ let tests =
             use data = new TempFolder()
             let config = configFor data
             let first = RunDirectory.Create(data.File "run", "test", config, tinyNetwork)
-            let refused = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let refused = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? RunException as e -> e.Message
             Expect.stringContains refused "is in use by another snn process" "refused while held"
             first.Dispose()
-            let again = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let again = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? RunException as e -> e.Message
             Expect.stringContains again "has no complete checkpoint" "lock released; refused only for having no checkpoint"
         }
         test "resume refuses a network.snn edited after the run started, naming the file" {
             use data = new TempFolder()
             (RunDirectory.Create(data.File "run", "test", configFor data, tinyNetwork)).Dispose()
             File.AppendAllText(data.File "run/network.snn", "\n// edited\n")
-            let message = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? ConfigException as e -> e.Message
+            let message = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? RunException as e -> e.Message
             Expect.stringContains message "network.snn was changed after the run started" "names the file"
         }
         testSequenced <| testList "through the command line" [
@@ -184,7 +184,7 @@ let tests =
             test "a --run-dir that is a file, and eval of a run without a best checkpoint, are user errors" {
                 use data = new TempFolder()
                 File.WriteAllText(data.File "file", "")
-                let message = try (RunDirectory.Create(data.File "file", "test", configFor data, tinyNetwork)).Dispose(); "" with :? ConfigException as e -> e.Message
+                let message = try (RunDirectory.Create(data.File "file", "test", configFor data, tinyNetwork)).Dispose(); "" with :? RunException as e -> e.Message
                 Expect.stringContains message "is a file" "run dir under a file"
                 (RunDirectory.Create(data.File "run", "test", configFor data, tinyNetwork)).Dispose()
                 let code, err = runCli [| "eval"; data.File "run" |]
