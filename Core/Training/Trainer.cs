@@ -91,9 +91,11 @@ public sealed class Trainer
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
+        // rank 0's run says whether there is a checkpoint; a run killed before its first one resumes from its start
+        if (resume && _collective.Sum([run is { HasCheckpoint: true } ? 1 : 0])[0] > 0)
+            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
         if (resume)
         {
-            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
             run?.KeepMetricsBefore(state.EpochsDone);
             if (run is not null) history.AddRange(run.ReadMetrics());
         }
