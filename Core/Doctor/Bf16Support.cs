@@ -36,7 +36,7 @@ public sealed record CpuBf16(bool Avx512Bf16, bool AmxBf16, bool ArmBf16)
         {
             var colon = line.IndexOf(':');
             if (colon < 0 || line[..colon].Trim() != key) continue;
-            return [.. line[(colon + 1)..].Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries)];
+            return [.. line[(colon + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries)];
         }
         return [];
     }

@@ -75,7 +75,8 @@ let tests =
             Expect.stringContains (string (Bf16Tolerance.Compare(small, reference))) "gradient of b has cosine -1" "one small tensor that does, named"
         }
         test "cpuinfo flags say whether the CPU has native bf16 (AVX512-BF16, AMX-BF16, Arm BF16)" {
-            let zen4 = "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu sse avx2 avx512f avx512_bf16 avx512_vnni\n"
+            // this project's machine (AMD EPYC): avx512_bf16 comes after 80 other flags, so a parser must read the whole line
+            let zen4 = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep pge mca cmov pat pse36 clflush mmx fxsr sse sse2 ht syscall nx mmxext lm constant_tsc rep_good nopl xtopology tsc_reliable nonstop_tsc cpuid extd_apicid tsc_known_freq pni pclmulqdq ssse3 fma cx16 sse4_1 sse4_2 x2apic movbe popcnt tsc_deadline_timer aes xsave avx f16c rdrand hypervisor lahf_lm cr8_legacy misalignsse 3dnowprefetch topoext pti        vmmcall bmi1 avx2 bmi2 erms avx512f avx512dq adx avx512ifma clflushopt clwb avx512cd sha_ni avx512bw avx512vl xsaveopt xsavec xgetbv1 avx_vnni avx512_bf16 clzero xsaveerptr arat avx512vbmi avx512_vbmi2 gfni vaes vpclmulqdq avx512_vnni avx512_bitalg avx512_vpopcntdq movdiri movdir64b fsrm avx512_vp2intersect\nbugs\t\t: sysret_ss_attrs\n"
             let sapphire = "flags\t\t: avx512f amx_bf16 amx_tile avx512_bf16\n"
             let skylake = "flags\t\t: fpu avx2 avx512f avx512bw avx512_vnni\n"
             let graviton3 = "processor\t: 0\nFeatures\t: fp asimd sve bf16 i8mm\n"
