@@ -81,7 +81,7 @@ let private refuseFlagLikeValues (command: SnnArgs) =
             match results.GetType().GetMethod("GetAllResults") with
             | null -> ()
             | getAll ->
-                for result in getAll.Invoke(results, [| null |]) :?> Collections.IEnumerable do
+                for result in nonNull (getAll.Invoke(results, [| null |])) :?> Collections.IEnumerable do
                     let case, values = FSharpValue.GetUnionFields(result, result.GetType())
                     let positional = case.GetCustomAttributes(typeof<MainCommandAttribute>).Length > 0
                     match values with
