@@ -56,7 +56,7 @@ public sealed class Trainer
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
                 BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
-                Precision: runtime.Precision));
+                Precision: runtime.Precision, SlttKWeight: estimator.SlttKWeight));
     }
 
     static Action<TrainingConfig>? RefuseActivationMemory(NetworkSpec spec, Device device) =>
