@@ -194,6 +194,7 @@ type BenchArgs =
     | Weights of file: string
     | Weights_Map of mode: string
     | Spike_Grad of forms: string
+    | Precision of list: string
     | Seed of seed: int64
 
     interface IArgParserTemplate with
@@ -212,6 +213,7 @@ type BenchArgs =
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
             | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
+            | Precision _ -> Help.benchPrecision
             | Seed _ -> Help.seed
 
 type GradArgs =
@@ -230,6 +232,7 @@ type GradArgs =
     | Seed of seed: int64
     | Threads of count: int
     | Device of device: string
+    | Precision of name: string
 
     interface IArgParserTemplate with
         member this.Usage =
@@ -249,6 +252,7 @@ type GradArgs =
             | Seed _ -> Help.seed
             | Threads _ -> Help.threads
             | Device _ -> Help.device
+            | Precision _ -> Help.precision
 
 type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string
@@ -269,12 +273,14 @@ type ExportWeightsArgs =
 type DoctorArgs =
     | Device of device: string
     | Threads of count: int
+    | Precision of name: string
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
             | Device _ -> Help.device
             | Threads _ -> Help.threads
+            | Precision _ -> "the self-check's precision: fp32 (default) or bf16 (the estimators and the convolution as a bf16 run computes them, held to bf16's tolerances)."
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>

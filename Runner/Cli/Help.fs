@@ -29,6 +29,7 @@ let weightsMap = $"""how the file's tensors map to the network's: name (the defa
 let seed = $"""seed of the weights, data order, augmentation, dropout and synthetic batches {byDefault "seed"}."""
 let device = $"""cpu or cuda[:i] (cuda needs the CUDA build) {byDefault "device"}."""
 let precision = $"""fp32 or bf16: bf16 computes conv and linear layers in bfloat16 over float32 master weights (BN, neurons, loss, optimiser and checkpoints stay float32) {byDefault "precision"}."""
+let benchPrecision = "comma-separated precisions, each measured like an estimator (round-robin): fp32, bf16 (default fp32); the table gives bf16's time relative to fp32."
 let threads = $"""libtorch intra-op threads, at most 4 per core; 0 = libtorch's choice {byDefault "threads"}."""
 let timeSteps = $"""time steps T {byDefault "time-steps"}."""
 let batchSize = $"""samples per batch per process {byDefault "batch-size"}."""

@@ -17,13 +17,14 @@ type BenchOptions =
       Bench: BenchSettings; OutDir: string option; Mapping: SnnDsl.Core.Model.WeightMap }
 
 let optionsOf (args: ParseResults<BenchArgs>) =
-    let settings = SnnDsl.Runner.Cli.Settings.resolve SnnDsl.Runner.Cli.Help.benchDefaults [ "time-steps" ] (args.GetAllResults()) (args.GetResults BenchArgs.Set)
+    let settings = SnnDsl.Runner.Cli.Settings.resolve SnnDsl.Runner.Cli.Help.benchDefaults [ "time-steps"; "precision" ] (args.GetAllResults()) (args.GetResults BenchArgs.Set)
     let defaults = BenchSettings()
     { Network = settings
       Variants =
         [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators do
             for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
-                BenchVariant(kind, form) ]
+                for precision in args.TryGetResult BenchArgs.Precision |> Option.map parsePrecisions |> Option.defaultValue [ settings.Runtime.Precision ] do
+                    BenchVariant(kind, form, precision) ]
       Steps = args.TryGetResult BenchArgs.Time_Steps |> Option.map parseSteps |> Option.defaultValue SnnDsl.Runner.Cli.Help.benchTimeSteps
       Bench =
         BenchSettings(
@@ -47,13 +48,15 @@ let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
     Directory.CreateDirectory dir |> ignore
     let s = options.Bench
     let forms = options.Variants |> List.map (fun v -> string v.GradientForm) |> List.distinct |> String.concat ", "
-    out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}"
+    let precisions = options.Variants |> List.map (fun v -> v.Precision) |> List.distinct
+    out.WriteLine $"""bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators and precisions), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}, precision {precisions |> List.map BenchReport.precisionName |> String.concat ", "}"""
+    for p in precisions do SnnDsl.Runner.Commands.CommandSupport.notePrecision out p (nonNull s.Device)
     let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network (Option.ofObj options.Network.Runtime.Weights) options.Mapping
     let measurements =
         // per T, the estimators' timed iterations run round-robin: a ratio compares runs made under the same load
         [ for steps in options.Steps do
             for m in Benchmark.RunInterleaved(spec, options.Variants, steps, s, Action<_> prepare) do
-                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
+                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}, {BenchReport.precisionName m.Precision}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
                 yield m ]
     out.WriteLine ""
     out.WriteLine(BenchReport.table measurements)

@@ -30,8 +30,12 @@ let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
     let device = Devices.Parse settings.Runtime.Device
     out.WriteLine "snn doctor"
     printFacts out (SystemReport.Read())
-    out.WriteLine $"self-check on {device} (float32 there, compared with float64 on the CPU):"
-    let results = SelfCheck.Run device
+    let precision = settings.Runtime.Precision
+    let arithmetic =
+        if precision = SnnDsl.Core.Layers.Precision.Float32 then "float32 there"
+        else "conv and linear in bf16 there, neurons and BN in float32"
+    out.WriteLine $"self-check on {device} ({arithmetic}, compared with float64 on the CPU):"
+    let results = SelfCheck.Run(device, precision)
     let failed = printChecks out results
     if failed = 0 then
         out.WriteLine $"all {Seq.length results} checks passed"

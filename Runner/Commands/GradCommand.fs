@@ -105,8 +105,11 @@ let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
     network.``to``(device) |> ignore // built and loaded on the CPU, then moved: the same weights on every device
     let input, labels = loadBatch spec options
     let input, labels = input.``to``(device), labels.``to``(device)
-    let runs = GradientComparison.Compute(network, options.Estimators, EstimatorOptions(options.Steps), SpikeInput.Static input, labels) |> Seq.toList
-    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}, device {device}"
+    let precision = options.Settings.Runtime.Precision
+    SnnDsl.Runner.Commands.CommandSupport.notePrecision out precision device
+    let estimatorOptions = EstimatorOptions(options.Steps, Precision = precision)
+    let runs = GradientComparison.Compute(network, options.Estimators, estimatorOptions, SpikeInput.Static input, labels) |> Seq.toList
+    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}, device {device}, precision {SettingNames.Precision.NameOf precision}"
     for r in runs do out.WriteLine $"  loss {EstimatorNames.Of r.Estimator}: {r.Loss:R}"
     out.WriteLine ""
     if runs.Length > 1 then

@@ -31,6 +31,10 @@ let parseEstimators (text: string) =
     parseList $"estimator (expected {EstimatorNames.Table.Expected})" (EstimatorNames.Parse >> Option.ofNullable) text
 
 /// Comma-separated T values, each checked by the estimator section as train's -T is (1 to its limit).
+/// A comma-separated list of precisions ("fp32,bf16"), by the settings' one name table.
+let parsePrecisions (text: string) =
+    parseList $"precision (expected {SettingNames.Precision.Expected})" (SettingNames.Precision.TryParse >> Option.ofNullable) text
+
 let parseSteps (text: string) =
     let valid (item: string) =
         match Int32.TryParse item with
