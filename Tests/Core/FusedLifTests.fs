@@ -62,7 +62,6 @@ let tests =
             Expect.isFalse (FusedLif.Applies(x.to_type torch.float64)) "float64 keeps the tensor path"
             Expect.isFalse (FusedLif.Applies(x.clone().requires_grad_(true))) "a graph keeps the tensor path"
             Expect.isFalse (FusedLif.Applies(x.t())) "non-contiguous keeps the tensor path"
-            Expect.contains [ 32; 256; 512 ] FusedLif.VectorBits "a known register width"
         }
         for kind in [ for n in SnnDsl.Dsl.Model.Neurons.NeuronCatalog.All do if n.Fused then yield n.Name ] do // every neuron it covers
             for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
