@@ -69,7 +69,8 @@ public static class Eligibility
         (ResetMode.Soft, true) => null,
         (ResetMode.Soft, false) => 1.0 - sg * p.Threshold,
         (ResetMode.Hard, true) => 1.0 - s,
-        _ => (1.0 - s) + (p.ResetValue - u) * sg,
+        (ResetMode.Hard, false) => (1.0 - s) + (p.ResetValue - u) * sg,
+        _ => throw new ArgumentOutOfRangeException(nameof(p), p.Reset, "unknown reset mode"),
     };
 
     /// <summary>ρ_{t+1} from ρ_t: a number when the reset derivative is 1 for all neurons, a tensor otherwise.</summary>
