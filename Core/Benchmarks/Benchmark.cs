@@ -1,6 +1,7 @@
 // Times full training iterations (forward, backward, SGD step) of one estimator at one T on synthetic data, and measures memory.
 using System.Diagnostics;
 using SnnDsl.Core.Estimators;
+using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using SnnDsl.Core.Runtime;
 using SnnDsl.Core.Surrogates;
@@ -21,8 +22,8 @@ public sealed record BenchSettings(
     SpikeGradientForm GradientForm = SpikeGradientForm.StraightThrough,
     Device? Device = null);
 
-/// <summary>What is measured: an estimator with a surrogate-gradient form.</summary>
-public sealed record BenchVariant(EstimatorKind Estimator, SpikeGradientForm GradientForm);
+/// <summary>What is measured: an estimator with a surrogate-gradient form, in a precision.</summary>
+public sealed record BenchVariant(EstimatorKind Estimator, SpikeGradientForm GradientForm, Precision Precision = Precision.Float32);
 
 /// <summary>
 /// One (estimator, T) measurement. Times in ms per iteration (median, quartiles, extremes) and the median of each phase
@@ -31,7 +32,7 @@ public sealed record BenchVariant(EstimatorKind Estimator, SpikeGradientForm Gra
 /// variant's warm-up and memory iterations (reset before them: the libraries, the data and every tensor); device = CUDA bytes in use at the peak probe (0 on CPU).
 /// </summary>
 public sealed record BenchMeasurement(
-    EstimatorKind Estimator, SpikeGradientForm GradientForm, int TimeSteps, int BatchSize, int Iterations,
+    EstimatorKind Estimator, SpikeGradientForm GradientForm, Precision Precision, int TimeSteps, int BatchSize, int Iterations,
     double MedianMs, double Q1Ms, double Q3Ms, double MinMs, double MaxMs,
     double SpikePassMs, double RatePassMs, double BackwardMs, double OptimiserMs,
     double SamplesPerSecond, long HeldForBackwardBytes, long TensorPeakBytes, long RssPeakBytes, long DeviceBytes);
@@ -88,7 +89,7 @@ public static class Benchmark
             var network = NetworkBuilder.Build(spec, s.Seed, device);
             prepare?.Invoke(network);
             var optimizer = ParameterGroups.Sgd(network, lr: 0.01, momentum: 0.9, weightDecay: 5e-4);
-            var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm, SynchronisedTiming: true));
+            var estimator = GradientEstimator.Create(v.Estimator, new EstimatorOptions(steps, GradientForm: v.GradientForm, SynchronisedTiming: true, Precision: v.Precision));
             var subject = new Subject(v, network, optimizer, estimator);
             ResidentMemory.ResetPeak();
             for (int i = 0; i < s.Warmup; i++) Iterate(network, estimator, optimizer, input, labels);
@@ -168,7 +169,7 @@ public static class Benchmark
         var totals = samples.Select(x => x.TotalMs).Order().ToArray();
         double median = Quantile(totals, 0.5);
         double Phase(Func<Sample, double> f) => Quantile(samples.Select(f).Order().ToArray(), 0.5);
-        return new BenchMeasurement(variant.Estimator, variant.GradientForm, steps, s.BatchSize, samples.Count,
+        return new BenchMeasurement(variant.Estimator, variant.GradientForm, variant.Precision, steps, s.BatchSize, samples.Count,
             median, Quantile(totals, 0.25), Quantile(totals, 0.75), totals[0], totals[^1],
             Phase(x => x.Phases.ForwardMs), Phase(x => x.Phases.RatePassMs), Phase(x => x.Phases.BackwardMs), Phase(x => x.OptimiserMs),
             s.BatchSize / (median / 1000.0), memory.Held, memory.Peak, rssPeak, memory.Device);

@@ -25,6 +25,7 @@ public static class SystemReport
             new("libtorch loaded from", LoadedFrom("libtorch_cpu.so") ?? NativeRuntime.LibTorchDirectory ?? "unknown"),
             new("CPU", CpuModel()),
             new("vector extensions", VectorExtensions()),
+            new("bf16 on the CPU", Bf16Support.CpuLine(Bf16Support.ThisCpu())),
             new("threads", $"libtorch intra-op {torch.get_num_threads()}, logical processors {Environment.ProcessorCount}"),
         };
         facts.AddRange(CudaFacts());
@@ -79,7 +80,11 @@ public static class SystemReport
         }
         int count = torch.cuda.device_count();
         yield return new("CUDA", $"{count} device(s); cuDNN {(torch.cuda.is_cudnn_available() ? "available" : "not available")}");
-        for (int i = 0; i < count; i++) yield return new($"cuda:{i}", DescribeDevice(i));
+        for (int i = 0; i < count; i++)
+        {
+            yield return new($"cuda:{i}", DescribeDevice(i));
+            yield return new($"cuda:{i} bf16", Bf16Support.CudaLine(i));
+        }
     }
 
     static string DescribeDevice(int index)

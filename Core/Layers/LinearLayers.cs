@@ -33,6 +33,25 @@ public abstract class WeightedLayer : StatelessLayer
 
     /// <summary>Inputs feeding one output: the MACs of one output element.</summary>
     public long FanIn { get; }
+
+    /// <summary>The layer on its float32 parameters (or whatever dtype they were moved to).</summary>
+    public sealed override Tensor Apply(Tensor x) => Compute(x, Weight, Bias);
+
+    /// <summary>
+    /// The layer in the pass's precision: with weights of another dtype (bf16), x is cast to it, the layer computes in
+    /// it, and the output is cast back to x's dtype, so every other layer sees float32.
+    /// </summary>
+    public sealed override Tensor Apply(Tensor x, PassContext ctx)
+    {
+        var (weight, bias) = ctx.ComputeWeights(this);
+        if (weight.dtype == x.dtype) return Compute(x, weight, bias);
+        using var input = x.to(weight.dtype);
+        using var output = Compute(input, weight, bias);
+        return output.to(x.dtype);
+    }
+
+    /// <summary>The function on an input, weight and bias of one dtype.</summary>
+    protected abstract Tensor Compute(Tensor x, Tensor weight, Tensor? bias);
 }
 
 /// <summary>2-D convolution; weight [out, in/groups, k, k], optional bias [out].</summary>
@@ -45,34 +64,61 @@ public sealed class ConvLayer(ConvSpec spec, string path, long inChannels, Gener
     public ConvSpec Spec => _spec;
 
     // x: [N, C_in, H, W] -> [N, C_out, H', W']
-    public override Tensor Apply(Tensor x) =>
-        x.requires_grad && OutputChannelsNeedPadding(_spec.OutChannels) ? PaddedConv(x) : Conv(x, Weight, Bias);
+    protected override Tensor Compute(Tensor x, Tensor weight, Tensor? bias)
+    {
+        var (padIn, padOut) = ChannelPadding(x);
+        return padIn == 0 && padOut == 0 ? Conv(x, weight, bias) : PaddedConv(x, weight, bias, padIn, padOut);
+    }
 
     Tensor Conv(Tensor x, Tensor weight, Tensor? bias) =>
         F.conv2d(x, weight, bias, strides: [_spec.Stride], padding: [_spec.Padding], dilation: [_spec.Dilation], groups: _spec.Groups);
 
     /// <summary>
-    /// libtorch 2.10's oneDNN (3.7.1) computes the gradient with respect to a convolution's INPUT wrongly when the
-    /// output channels are not a multiple of 16 and the stride is 1 (measured on AVX-512 x86: relative error ≈ 0.8,
-    /// values depending on uninitialised memory, sometimes NaN; forward and weight gradients are right). Padding the
-    /// output channels with zero filters to a multiple of 16 and slicing them off gives identical values and correct
-    /// gradients. Only taken when a gradient flows to the input (never in the spike pass or for the first layer).
+    /// libtorch 2.10's oneDNN (3.7.1) gets some channel counts wrong (measured on AVX-512 x86 against float64, relative
+    /// error 0.1-0.8, values depending on uninitialised memory, sometimes NaN), and zero channels added to a multiple
+    /// of 16 and sliced off again give exact values and correct gradients:
+    /// <list type="bullet">
+    /// <item>float32: the gradient with respect to the INPUT when the output channels are not a multiple of 16 (stride 1;
+    /// forward and weight gradients are right). Padded only when a gradient flows to the input (never in the spike pass
+    /// or for the first layer).</item>
+    /// <item>bf16: the output itself when the output channels are not a multiple of 16, or the input channels are
+    /// neither a multiple of 16 nor at most 16; the input gradient when either count is not a multiple of 16. Output
+    /// channels are padded always, input channels when there are more than 16 or a gradient flows to the input (so a
+    /// first layer's 1 or 3 image channels are not). Weight gradients are right in every case.</item>
+    /// </list>
+    /// Tests/Core/ConvLayerTests.fs checks values and all gradients of both dtypes against float64; the zoo's layers
+    /// are multiples of 16 (the first layers' image channels aside) and never pay for it.
     /// </summary>
-    public static bool OutputChannelsNeedPadding(long outChannels) => outChannels % PaddedChannelBlock != 0;
+    public (long Input, long Output) ChannelPadding(Tensor x)
+    {
+        bool bf16 = x.dtype == ScalarType.BFloat16;
+        long groups = _spec.Groups, inputs = x.shape[1];
+        long output = bf16 || x.requires_grad ? PaddingPerGroup(groups, _spec.OutChannels / groups) : 0;
+        long input = bf16 && (x.requires_grad || inputs > PaddedChannelBlock) ? PaddingPerGroup(groups, inputs / groups) : 0;
+        return (input, output);
+    }
 
     const int PaddedChannelBlock = 16;
 
-    Tensor PaddedConv(Tensor x)
+    // channels to add to each group so that the total is a multiple of 16
+    static long PaddingPerGroup(long groups, long perGroup) =>
+        Enumerable.Range(0, PaddedChannelBlock).First(p => groups * (perGroup + p) % PaddedChannelBlock == 0);
+
+    Tensor PaddedConv(Tensor x, Tensor filters, Tensor? biases, long padIn, long padOut)
     {
-        long groups = _spec.Groups, perGroup = _spec.OutChannels / groups;
-        long pad = Enumerable.Range(0, PaddedChannelBlock).First(p => groups * (perGroup + p) % PaddedChannelBlock == 0);
-        // filters [g, C_out/g, ...] padded to [g, C_out/g + pad, ...] so that the total is a multiple of 16
-        var weight = F.pad(Weight.view([groups, perGroup, .. Weight.shape.Skip(1)]), [0, 0, 0, 0, 0, 0, 0, pad, 0, 0])
-            .view([groups * (perGroup + pad), .. Weight.shape.Skip(1)]);
-        var bias = Bias is null ? null : F.pad(Bias.view(groups, perGroup), [0, pad]).view(groups * (perGroup + pad));
-        var y = Conv(x, weight, bias);                                            // [N, g·(C_out/g + pad), H', W']
-        var (n, h, w) = (y.shape[0], y.shape[2], y.shape[3]);
-        return y.view(n, groups, perGroup + pad, h, w).narrow(2, 0, perGroup).reshape(n, _spec.OutChannels, h, w);
+        long groups = _spec.Groups, outPerGroup = _spec.OutChannels / groups, inPerGroup = filters.shape[1];
+        var kernel = filters.shape.Skip(2).ToArray();
+        // filters [g, C_out/g, C_in/g, k, k] padded to [g·(C_out/g + padOut), C_in/g + padIn, k, k]
+        var weight = F.pad(filters.view([groups, outPerGroup, inPerGroup, .. kernel]), [0, 0, 0, 0, 0, padIn, 0, padOut, 0, 0])
+            .view([groups * (outPerGroup + padOut), inPerGroup + padIn, .. kernel]);
+        var bias = biases is null || padOut == 0 ? biases : F.pad(biases.view(groups, outPerGroup), [0, padOut]).view(groups * (outPerGroup + padOut));
+        var (n, h, w) = (x.shape[0], x.shape[2], x.shape[3]);
+        // x [N, g·C_in/g, H, W] with zero channels: [N, g·(C_in/g + padIn), H, W]
+        var input = padIn == 0 ? x : F.pad(x.reshape(n, groups, inPerGroup, h, w), [0, 0, 0, 0, 0, padIn]).view(n, groups * (inPerGroup + padIn), h, w);
+        var y = Conv(input, weight, bias);                                       // [N, g·(C_out/g + padOut), H', W']
+        if (padOut == 0) return y;
+        var (ho, wo) = (y.shape[2], y.shape[3]);
+        return y.view(n, groups, outPerGroup + padOut, ho, wo).narrow(2, 0, outPerGroup).reshape(n, _spec.OutChannels, ho, wo);
     }
 }
 
@@ -81,7 +127,7 @@ public sealed class LinearLayer(LinearSpec spec, string path, long inFeatures, G
     : WeightedLayer(spec.Name, path, [spec.OutFeatures, inFeatures], spec.Bias, (inFeatures, spec.OutFeatures), spec.Init, generator)
 {
     // x: [N, in] -> [N, out]
-    public override Tensor Apply(Tensor x) => F.linear(x, Weight, Bias);
+    protected override Tensor Compute(Tensor x, Tensor weight, Tensor? bias) => F.linear(x, weight, bias);
 }
 
 public sealed class AvgPoolLayer(AvgPoolSpec spec, string path) : StatelessLayer(spec.Name, path)

@@ -50,6 +50,45 @@ public sealed class PassContext(int timeSteps, bool record, SpikeGradientForm gr
     /// <summary>Counts the synaptic operations of conv and linear layers in multi-step passes (evaluation); null: no counting.</summary>
     public IOperationObserver? Operations { get; init; }
 
+    /// <summary>The arithmetic of conv and linear layers in this pass (<see cref="Layers.Precision"/>); float32 unless set.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>How many weight casts this pass has made: one per weighted layer at most, whatever T and the mode.</summary>
+    public int WeightCasts { get; private set; }
+
+    /// <summary>
+    /// The weight and bias a conv or linear layer computes with in this pass: its float32 parameters themselves, or (bf16)
+    /// their cast, made once per pass and held here, so that multi-step calls, T single steps and the rate pass share it.
+    /// In training the cast stays on the autograd graph even when made inside the spike pass's no_grad, so the one cast
+    /// carries every gradient back to the float32 master weights.
+    /// </summary>
+    public (Tensor Weight, Tensor? Bias) ComputeWeights(WeightedLayer layer)
+    {
+        if (Precision.ComputeType() is not { } type) return (layer.Weight, layer.Bias);
+        var cast = State(layer, () =>
+        {
+            WeightCasts++;
+            return CastWeights.Of(layer, type);
+        });
+        return (cast.Weight, cast.Bias);
+    }
+
+    /// <summary>A layer's weight and bias in the compute dtype, for one pass.</summary>
+    sealed class CastWeights(Tensor weight, Tensor? bias) : IPassState
+    {
+        public Tensor Weight { get; } = weight;
+        public Tensor? Bias { get; } = bias;
+        public IEnumerable<Tensor?> Tensors => [Weight, Bias];
+
+        public static CastWeights Of(WeightedLayer layer, ScalarType type)
+        {
+            var (weight, bias) = (layer.Weight, layer.Bias);
+            // a graph to the master weights only where a gradient can flow
+            using var _ = enable_grad(layer.training && weight.requires_grad);
+            return new CastWeights(weight.to(type), bias?.to(type));
+        }
+    }
+
     /// <summary>Single-step passes: the index of the step being run (0-based), advanced by the caller.</summary>
     public int Step { get; set; }
 

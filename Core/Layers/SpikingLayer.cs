@@ -50,15 +50,18 @@ public abstract class StatelessLayer(string name, string path) : SpikingLayer(na
     /// <summary>The function, for any leading batch dimension.</summary>
     public abstract Tensor Apply(Tensor x);
 
+    /// <summary>The function in a pass: its precision (<see cref="PassContext.ComputeWeights"/>) where the layer has weights.</summary>
+    public virtual Tensor Apply(Tensor x, PassContext ctx) => Apply(x);
+
     public sealed override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var y = Apply(x);
+        var y = Apply(x, ctx);
         ctx.Operations?.Observe(this, x, y);
         return y;
     }
 
-    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => ctx.Online is { } online ? online.Apply(this, x) : Apply(x);
-    public sealed override Tensor Rate(Tensor x, PassContext ctx) => Apply(x);
+    public sealed override Tensor SingleStep(Tensor x, PassContext ctx) => ctx.Online is { } online ? online.Apply(this, x, ctx) : Apply(x, ctx);
+    public sealed override Tensor Rate(Tensor x, PassContext ctx) => Apply(x, ctx);
 }
 
 /// <summary>

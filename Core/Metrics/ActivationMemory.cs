@@ -5,6 +5,9 @@ using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Metrics;
 
+/// <summary>A run whose activations cannot fit in this machine's memory; the message names T, the batch and the estimator.</summary>
+public sealed class ActivationMemoryException(string message) : Errors.UserException(message);
+
 /// <summary>
 /// What one step must hold at least: every layer's output for each sample (float32), for all T steps when the graph
 /// is unrolled through time (BPTT), for one step plus the multi-step spike pass's [T·B, ...] tensors for rate-BP.
@@ -49,7 +52,7 @@ public static class ActivationMemory
         var (kind, steps, batch) = (config.Estimator.Kind, config.Estimator.TimeSteps, config.Data.BatchSize);
         long need = EstimateBytes(network, kind, steps, batch);
         if (available is not { } have || need <= have) return;
-        throw new ConfigException($"T = {steps} with batch size {batch}: {EstimatorNames.Of(kind)} needs at least {Gigabytes(need)} of activations per step " +
+        throw new ActivationMemoryException($"T = {steps} with batch size {batch}: {EstimatorNames.Of(kind)} needs at least {Gigabytes(need)} of activations per step " +
             $"for '{network.Name}', more than the {Gigabytes(have)} of memory available; use a smaller --batch-size or -T");
     }
 

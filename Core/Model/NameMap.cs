@@ -90,16 +90,24 @@ public sealed record WeightMap(WeightMapping Mapping, NameMap? Names = null)
     public const string Choices = "name, order, reference (the name map beside the network file) or a .names.tsv file";
 
     /// <summary>True for a setting <see cref="Parse"/> accepts (a .names.tsv path is checked when read).</summary>
-    public static bool IsValid(string text) =>
-        text is "name" or "order" or "reference" || text.EndsWith(NameMap.Extension, StringComparison.Ordinal);
+    public static bool IsValid(string text) => Keyword(text) is not null || text.Trim().EndsWith(NameMap.Extension, StringComparison.Ordinal);
 
-    /// <summary>name | order | reference | path/to/x.names.tsv, for a network read from <paramref name="networkFile"/>.</summary>
-    public static WeightMap Parse(string text, string networkFile) => text switch
+    /// <summary>
+    /// name | order | reference (any case) | path/to/x.names.tsv, for a network read from <paramref name="networkFile"/>:
+    /// the one parser of --weights-map for every command.
+    /// </summary>
+    public static WeightMap Parse(string text, string networkFile) => Keyword(text) switch
     {
         "name" => new(WeightMapping.ByName),
         "order" => new(WeightMapping.ByOrder),
         "reference" => new(WeightMapping.ByName, NameMap.Beside(networkFile)),
-        _ when text.EndsWith(NameMap.Extension, StringComparison.Ordinal) => new(WeightMapping.ByName, NameMap.Read(text)),
+        _ when text.Trim().EndsWith(NameMap.Extension, StringComparison.Ordinal) => new(WeightMapping.ByName, NameMap.Read(text.Trim())),
         _ => throw new WeightsException($"'{text}' is not a weights mapping; expected {Choices}"),
+    };
+
+    static string? Keyword(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        var k and ("name" or "order" or "reference") => k,
+        _ => null,
     };
 }

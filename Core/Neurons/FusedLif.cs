@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SnnDsl.Core.Surrogates;
 using SnnDsl.Dsl.Model;
+using SnnDsl.Dsl.Model.Surrogates;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,6 +25,9 @@ public static class FusedLif
     /// <summary>What one call produced: spikes [T·B, ...]; with recording, r and e [B, ...] (means over T).</summary>
     public readonly record struct Output(Tensor Spikes, Tensor? Rate, Tensor? Eligibility);
 
+    /// <summary>True when the kernel runs this layer: a model it covers (LIF, IF) on an input it handles.</summary>
+    public static bool Applies(Tensor x, NeuronModel neuron) => neuron.Fused && Applies(x);
+
     /// <summary>True for inputs the kernel handles: contiguous float32 CPU tensors outside any autograd graph.</summary>
     public static bool Applies(Tensor x) =>
         x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && !(x.requires_grad && is_grad_enabled()) && x.is_contiguous();
@@ -32,8 +36,10 @@ public static class FusedLif
     public static int VectorBits => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 32;
 
     /// <summary>x: [T·B, ...] time-major → spikes of x's shape; <paramref name="record"/> also gives r and e [B, ...].</summary>
-    public static Output Run(Tensor x, int timeSteps, LifParameters p, bool record)
+    public static Output Run(Tensor x, int timeSteps, NeuronModel neuron, bool record)
     {
+        if (!neuron.Fused) throw new ArgumentException($"the fused kernel runs LIF and IF neurons, not '{neuron.Spec.Kind}'", nameof(neuron));
+        var p = neuron.Constants;
         if (!Applies(x)) throw new ArgumentException("the fused LIF kernel takes contiguous float32 CPU tensors without a graph", nameof(x));
         if (x.shape[0] % timeSteps != 0) throw new ArgumentException($"expected [T·B, ...] with T = {timeSteps}, got leading size {x.shape[0]}", nameof(x));
         long neurons = x.numel() / timeSteps;
@@ -43,18 +49,25 @@ public static class FusedLif
         var eligibility = record ? empty(perStep, dtype: float32) : null;
         var job = new LifJob(Data(x), Data(spikes), rate is null ? 0 : Data(rate), eligibility is null ? 0 : Data(eligibility),
             neurons, timeSteps, LifConstants.From(p, timeSteps));
-        RunBlocks(job);
+        RunBlocks(job, p.Surrogate.Spec.Definition);
         return new Output(spikes, rate, eligibility);
     }
 
-    static void RunBlocks(LifJob job)
+    static void RunBlocks(LifJob job, SurrogateDefinition surrogate)
     {
+        var run = surrogate.Accept(KernelOf.Instance); // the kernel specialised for this surrogate's struct
         int threads = Math.Max(1, torch.get_num_threads());
         long block = BlockSize(job.Neurons, threads);
         long blocks = (job.Neurons + block - 1) / block;
-        if (blocks == 1) { LifKernel.Block(job, 0, job.Neurons); return; }
+        if (blocks == 1) { run(job, 0, job.Neurons); return; }
         Parallel.For(0L, blocks, new ParallelOptions { MaxDegreeOfParallelism = threads },
-            b => LifKernel.Block(job, b * block, Math.Min(job.Neurons, (b + 1) * block)));
+            b => run(job, b * block, Math.Min(job.Neurons, (b + 1) * block)));
+    }
+
+    sealed class KernelOf : ISurrogateVisitor<Action<LifJob, long, long>>
+    {
+        public static readonly KernelOf Instance = new();
+        public Action<LifJob, long, long> Visit<S>() where S : struct, ISurrogate => LifKernel.Block<S>;
     }
 
     // about four blocks per thread (load balance on a shared machine), at least 4096 neurons, a multiple of 64
@@ -77,11 +90,10 @@ readonly record struct LifJob(nint X, nint Spikes, nint Rate, nint Eligibility, 
 }
 
 /// <summary>The neuron's constants as the kernel uses them (float32, as libtorch converts its scalars).</summary>
-sealed record LifConstants(float Decay, float Threshold, float ResetValue, ResetMode Reset, bool Detach,
-    SurrogateKind Surrogate, float Alpha, float[] ScalarRho)
+sealed record LifConstants(float Decay, float Threshold, float ResetValue, ResetMode Reset, bool Detach, SurrogateArgs Surrogate, float[] ScalarRho)
 {
     public static LifConstants From(LifParameters p, int steps) =>
-        new((float)p.Decay, (float)p.Threshold, (float)p.ResetValue, p.Reset, p.DetachReset, KindOf(p.Surrogate), (float)p.Surrogate.Alpha,
+        new((float)p.Decay, (float)p.Threshold, (float)p.ResetValue, p.Reset, p.DetachReset, p.Surrogate.Spec.Arguments,
             ScalarSensitivities(p.Decay, steps));
 
     // ρ_t of the soft detached reset, the same for every neuron: computed in double as Eligibility.Next does
@@ -92,37 +104,30 @@ sealed record LifConstants(float Decay, float Threshold, float ResetValue, Reset
         for (int t = 0; t < steps; t++) { rho[t] = (float)value; value = 1.0 + decay * value; }
         return rho;
     }
-
-    static SurrogateKind KindOf(Surrogate s) => s switch
-    {
-        SigmoidSurrogate => SurrogateKind.Sigmoid,
-        ATanSurrogate => SurrogateKind.ATan,
-        PiecewiseQuadraticSurrogate => SurrogateKind.PiecewiseQuadratic,
-        RectangularSurrogate => SurrogateKind.Rectangular,
-        _ => throw new ArgumentOutOfRangeException(nameof(s), s.GetType().Name, "no fused form for this surrogate"),
-    };
 }
 
-/// <summary>The per-neuron recurrence over T steps, written once over <see cref="ILanes{TV}"/>.</summary>
+/// <summary>The per-neuron recurrence over T steps, written once over <see cref="ILanes{TV}"/> and the surrogate S.</summary>
 static class LifKernel
 {
     /// <summary>Neurons [start, end): the widest lanes first, then one at a time for the tail.</summary>
-    public static void Block(LifJob job, long start, long end)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Block<S>(LifJob job, long start, long end) where S : struct, ISurrogate
     {
         long i = start;
-        if (Vector512.IsHardwareAccelerated) i = Run<Lanes512, Vector512<float>>(job, i, end);
-        else if (Vector256.IsHardwareAccelerated) i = Run<Lanes256, Vector256<float>>(job, i, end);
-        Run<Lanes1, float>(job, i, end);
+        if (Vector512.IsHardwareAccelerated) i = Run<Lanes512, Vector512<float>, S>(job, i, end);
+        else if (Vector256.IsHardwareAccelerated) i = Run<Lanes256, Vector256<float>, S>(job, i, end);
+        Run<Lanes1, float, S>(job, i, end);
     }
 
-    static long Run<L, TV>(LifJob job, long i, long end) where L : struct, ILanes<TV> where TV : struct
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static long Run<L, TV, S>(LifJob job, long i, long end) where L : struct, ILanes<TV> where TV : struct where S : struct, ISurrogate
     {
-        for (; i + L.Width <= end; i += L.Width) Neurons<L, TV>(job, i);
+        for (; i + L.Width <= end; i += L.Width) Neurons<L, TV, S>(job, i);
         return i;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static unsafe void Neurons<L, TV>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct
+    static unsafe void Neurons<L, TV, S>(LifJob job, long i) where L : struct, ILanes<TV> where TV : struct where S : struct, ISurrogate
     {
         var c = job.C;
         float* x = (float*)job.X + i, s = (float*)job.Spikes + i;
@@ -137,9 +142,9 @@ static class LifKernel
             L.Store(spike, s + offset);
             if (job.Record)
             {
-                TV sg = Derivative<L, TV>(L.Sub(u, threshold), c);
+                TV sg = S.Derivative(new Real<L, TV>(L.Subtract(u, threshold)), c.Surrogate).Value;
                 if (c.Reset == ResetMode.Soft && c.Detach) rho = L.Splat(c.ScalarRho[t]);
-                eligibilitySum = t == 0 ? L.Mul(rho, sg) : L.MulAdd(rho, sg, eligibilitySum);
+                eligibilitySum = t == 0 ? L.Multiply(rho, sg) : L.MulAdd(rho, sg, eligibilitySum);
                 spikeSum = L.Add(spikeSum, spike);
                 rho = NextSensitivity<L, TV>(rho, u, spike, sg, c, decay, one);
             }
@@ -147,46 +152,30 @@ static class LifKernel
         }
         if (!job.Record) return;
         TV steps = L.Splat(job.Steps);
-        L.Store(L.Div(spikeSum, steps), (float*)job.Rate + i);
-        L.Store(L.Div(eligibilitySum, steps), (float*)job.Eligibility + i);
+        L.Store(L.Divide(spikeSum, steps), (float*)job.Rate + i);
+        L.Store(L.Divide(eligibilitySum, steps), (float*)job.Eligibility + i);
     }
 
     // soft: u.add(s, alpha: −V_th); hard: u − s·(u − V_reset), each product and sum rounded as the tensor ops do
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] // optimised even where the inliner's budget is spent
     static TV Reset<L, TV>(TV u, TV spike, LifConstants c, TV threshold) where L : struct, ILanes<TV> where TV : struct =>
         c.Reset == ResetMode.Soft
-            ? L.MulAdd(spike, L.Sub(default, threshold), u)
-            : L.Sub(u, L.Mul(spike, L.Sub(u, L.Splat(c.ResetValue))));
+            ? L.MulAdd(spike, L.Subtract(default, threshold), u)
+            : L.Subtract(u, L.Multiply(spike, L.Subtract(u, L.Splat(c.ResetValue))));
 
     // ρ_{t+1} = 1 + λ·ρ_t·∂v_t/∂u_t (the soft detached case is the precomputed scalar sequence)
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)] // optimised even where the inliner's budget is spent
     static TV NextSensitivity<L, TV>(TV rho, TV u, TV spike, TV sg, LifConstants c, TV decay, TV one) where L : struct, ILanes<TV> where TV : struct
     {
         TV dv;
         switch (c.Reset, c.Detach)
         {
             case (ResetMode.Soft, true): return rho;
-            case (ResetMode.Soft, false): dv = L.Sub(one, L.Mul(sg, L.Splat(c.Threshold))); break;
-            case (ResetMode.Hard, true): dv = L.Sub(one, spike); break;
-            default: dv = L.Add(L.Sub(one, spike), L.Mul(L.Sub(L.Splat(c.ResetValue), u), sg)); break;
+            case (ResetMode.Soft, false): dv = L.Subtract(one, L.Multiply(sg, L.Splat(c.Threshold))); break;
+            case (ResetMode.Hard, true): dv = L.Subtract(one, spike); break;
+            case (ResetMode.Hard, false): dv = L.Add(L.Subtract(one, spike), L.Multiply(L.Subtract(L.Splat(c.ResetValue), u), sg)); break;
+            default: throw new ArgumentOutOfRangeException(nameof(c), c.Reset, "unknown reset mode");
         }
-        return L.Add(L.Mul(L.Mul(rho, dv), decay), one);
-    }
-
-    // the closed forms of Core/Surrogates/Surrogate.cs, x = u − V_th
-    static TV Derivative<L, TV>(TV x, LifConstants c) where L : struct, ILanes<TV> where TV : struct
-    {
-        TV alpha = L.Splat(c.Alpha), one = L.Splat(1f);
-        switch (c.Surrogate)
-        {
-            case SurrogateKind.Sigmoid:
-                TV sig = L.Div(one, L.Add(one, L.Exp(L.Mul(x, L.Splat(-c.Alpha)))));
-                return L.Mul(L.Mul(L.Sub(one, sig), sig), alpha);
-            case SurrogateKind.ATan:
-                TV z = L.Mul(x, L.Splat((float)(Math.PI / 2 * c.Alpha)));
-                return L.Mul(L.Div(one, L.MulAdd(z, z, one)), L.Splat(c.Alpha / 2));
-            case SurrogateKind.PiecewiseQuadratic:
-                return L.Max(default, L.Sub(alpha, L.Mul(L.Abs(x), L.Splat(c.Alpha * c.Alpha))));
-            default:
-                return L.Div(L.Below(L.Abs(x), L.Splat(c.Alpha / 2)), alpha);
-        }
+        return L.Add(L.Multiply(L.Multiply(rho, dv), decay), one);
     }
 }

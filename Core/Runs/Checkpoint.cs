@@ -38,7 +38,7 @@ public static class Checkpoint
     /// <summary>The progress a checkpoint folder records, or null when it is incomplete or unreadable.</summary>
     public static CheckpointState? TryReadState(string folder)
     {
-        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile))); }
+        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile))); } // "null" reads as null
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 
@@ -46,7 +46,7 @@ public static class Checkpoint
     public static CheckpointState Load(string folder, SpikingNetwork network, OptimizerHelper optimizer)
     {
         var state = TryReadState(folder)
-            ?? throw new ConfigException($"{folder} is not a complete checkpoint (its state.json is missing or damaged); cannot resume from it");
+            ?? throw new RunException($"{folder} is not a complete checkpoint (its state.json is missing or damaged); cannot resume from it");
         Damaged(folder, ModelFile, () => network.load_safetensors(Path.Combine(folder, ModelFile)));
         Damaged(folder, OptimizerFile, () => optimizer.load_state_dict(Path.Combine(folder, OptimizerFile)));
         Damaged(folder, RngFile, () => torch.set_rng_state(Safetensors.LoadStateDict(Path.Combine(folder, RngFile))["cpu"]));
@@ -59,7 +59,7 @@ public static class Checkpoint
         try { load(); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            throw new ConfigException($"checkpoint file {Path.Combine(folder, file)} is damaged or truncated ({e.Message.Split('\n')[0]}); " +
+            throw new RunException($"checkpoint file {Path.Combine(folder, file)} is damaged or truncated ({e.Message.Split('\n')[0]}); " +
                 "restore it from a backup, or start the run again without --resume");
         }
     }

@@ -42,7 +42,7 @@ public sealed class MetricsFiles(string runPath)
         try { return [.. File.ReadLines(JsonLines).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<EpochMetrics>(l, Json)!)]; }
         catch (JsonException e)
         {
-            throw new ConfigException($"{JsonLines} is damaged ({e.Message}); delete its last line if a write was cut off, then resume again");
+            throw new RunException($"{JsonLines} is damaged ({e.Message}); delete its last line if a write was cut off, then resume again");
         }
     }
 

@@ -1,12 +1,13 @@
 // The run directory: command, resolved config, network copy, metrics (JSON lines, CSV, TensorBoard), status, checkpoints, lock.
-using System.Security.Cryptography;
-using System.Text;
 using TorchSharp;
 using TorchSharp.Modules;
 using SnnDsl.Core.Model;
 using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Runs;
+
+/// <summary>A run directory or checkpoint that cannot be used (missing, damaged, locked, already there); the message says what to do.</summary>
+public sealed class RunException(string message) : Errors.UserException(message);
 
 /// <summary>
 /// Owns the files of a run, holding an exclusive lock on it while open (train and resume). A new run refuses an
@@ -41,101 +42,84 @@ public sealed class RunDirectory : IDisposable
     /// <summary>A checkpoint folder of the run in <paramref name="dir"/> ("last" or "best"), for eval and export.</summary>
     public static string CheckpointFolder(string dir, string name) => System.IO.Path.Combine(dir, "checkpoints", name);
 
-    /// <summary>Creates a new run directory, locks it, and writes the command, config and network before the first step.</summary>
+    /// <summary>
+    /// Creates a new run directory, locks it, and writes the command, config and network before the first step. A run
+    /// directory whose run never completed a checkpoint (killed in its first epoch) is started again: its own files are
+    /// replaced, others left alone (<see cref="StartedAgain"/>).
+    /// </summary>
     public static RunDirectory Create(string path, string commandLine, TrainingConfig config, string networkSource)
     {
-        if (File.Exists(path)) throw new ConfigException($"--run-dir '{path}' is a file; choose a folder");
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
-            throw new ConfigException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
+        if (File.Exists(path)) throw new RunException($"--run-dir '{path}' is a file; choose a folder");
+        bool again = Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
+        if (again && !NeverCheckpointed(path))
+            throw new RunException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
         try { Directory.CreateDirectory(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ConfigException($"cannot create run directory '{path}': {e.Message}");
+            throw new RunException($"cannot create run directory '{path}': {e.Message}");
         }
-        var run = new RunDirectory(path, Lock(path));
+        var locked = Lock(path);
+        if (again) RemoveRunFiles(path);
+        var run = new RunDirectory(path, locked) { StartedAgain = again };
         File.WriteAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
         DurableFiles.ReplaceText(run.ConfigFile, config.ToJson());
         DurableFiles.ReplaceText(System.IO.Path.Combine(path, NetworkName), networkSource);
-        DurableFiles.ReplaceText(System.IO.Path.Combine(path, HashName), Hash(networkSource) + Environment.NewLine);
+        DurableFiles.ReplaceText(System.IO.Path.Combine(path, HashName), RecordedRun.Hash(networkSource) + Environment.NewLine);
         run.SetStatus("created");
         return run;
     }
 
-    /// <summary>
-    /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and checks that
-    /// its network.snn is the one it started with.
-    /// </summary>
-    public static RunDirectory Open(string path, string commandLine)
+    /// <summary>True when this run replaced the files of a run that never completed a checkpoint.</summary>
+    public bool StartedAgain { get; private init; }
+
+    /// <summary>False when <see cref="Open"/> found no complete checkpoint: the run resumes from its start.</summary>
+    public bool HasCheckpoint { get; private init; } = true;
+
+    /// <summary>A run directory (it has a config.json) with no complete checkpoint: killed before its first epoch ended.</summary>
+    static bool NeverCheckpointed(string path) =>
+        File.Exists(System.IO.Path.Combine(path, ConfigName)) && !new CheckpointStore(System.IO.Path.Combine(path, "checkpoints")).HasComplete();
+
+    /// <summary>The files a run writes, removed when it starts again (the lock is held; other files stay).</summary>
+    static void RemoveRunFiles(string path)
     {
-        var (_, _) = ReadRun(path);
-        var run = new RunDirectory(path, Lock(path));
+        foreach (var folder in new[] { "checkpoints", "tensorboard" })
+            if (Directory.Exists(System.IO.Path.Combine(path, folder))) Directory.Delete(System.IO.Path.Combine(path, folder), recursive: true);
+        foreach (var file in new[] { ConfigName, NetworkName, HashName, "command.txt", "status", "summary.json", "data.json", "metrics.jsonl", "metrics.csv" })
+            File.Delete(System.IO.Path.Combine(path, file));
+    }
+
+    /// <summary>
+    /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and records the
+    /// command. A run with no complete checkpoint resumes from its start (<see cref="HasCheckpoint"/> false). The run's config and network were read (and the network's hash checked) by <see cref="RecordedRun.Read"/>.
+    /// </summary>
+    public static RunDirectory Open(RecordedRun recorded, string commandLine)
+    {
+        var path = recorded.Path;
+        var locked = Lock(path);
         try
         {
-            if (run.Checkpoints.Recover() is null)
-                throw new ConfigException($"cannot resume '{path}': it has no complete checkpoint (did the run finish an epoch?); start it again without --resume");
+            bool recovered = new CheckpointStore(System.IO.Path.Combine(path, "checkpoints")).Recover() is not null;
             File.AppendAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
-            return run;
+            return new RunDirectory(path, locked) { HasCheckpoint = recovered };
         }
         catch
         {
-            run.Dispose();
+            locked.Dispose();
             throw;
         }
     }
-
-    /// <summary>The run's config and network source (every rank reads them), refusing a network edited since the run began.</summary>
-    public static (TrainingConfig Config, string NetworkSource) ReadRun(string path)
-    {
-        var configFile = System.IO.Path.Combine(path, ConfigName);
-        if (!File.Exists(configFile)) throw new ConfigException($"'{path}' is not a run directory (no {ConfigName})");
-        var json = ReadRunFile(path, ConfigName);
-        var config = RecordedBeforePreciseBn(json, TrainingConfig.FromJson(json, configFile));
-        var source = ReadRunFile(path, NetworkName);
-        var hashFile = System.IO.Path.Combine(path, HashName);
-        if (File.Exists(hashFile))
-        {
-            var recorded = File.ReadAllText(hashFile).Trim();
-            if (recorded != Hash(source))
-                throw new ConfigException($"{System.IO.Path.Combine(path, NetworkName)} was changed after the run started (its SHA-256 differs from " +
-                    $"{HashName}); restore the original file, or start a new run with the edited network");
-        }
-        return (config, source);
-    }
-
-    /// <summary>
-    /// A run recorded before the precise-bn-batches setting existed evaluated with the running averages training left:
-    /// it resumes and evaluates as it began (0), not with today's default.
-    /// </summary>
-    static TrainingConfig RecordedBeforePreciseBn(string json, TrainingConfig config) =>
-        System.Text.Json.Nodes.JsonNode.Parse(json) is System.Text.Json.Nodes.JsonObject root && !root.ContainsKey("precise-bn-batches")
-            ? config with { Schedule = config.Schedule with { PreciseBnBatches = 0 } }
-            : config;
-
-    static string ReadRunFile(string dir, string name)
-    {
-        var file = System.IO.Path.Combine(dir, name);
-        try { return File.ReadAllText(file); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new ConfigException($"cannot read {file}: {e.Message}; the run directory is incomplete or not readable");
-        }
-    }
-
-    public static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     /// <summary>The run's exclusive advisory lock (flock through FileShare.None), held until Dispose.</summary>
     static FileStream Lock(string path)
     {
         var file = System.IO.Path.Combine(path, "run.lock");
         try { return new FileStream(file, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
-        catch (UnauthorizedAccessException e) { throw new ConfigException($"cannot lock run directory '{path}': {e.Message}"); }
+        catch (UnauthorizedAccessException e) { throw new RunException($"cannot lock run directory '{path}': {e.Message}"); }
         catch (IOException)
         {
-            throw new ConfigException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
+            throw new RunException($"run directory '{path}' is in use by another snn process (it holds {file}); wait for it to end, or choose another --run-dir");
         }
     }
-
-    public TrainingConfig ReadConfig() => ReadRun(Path).Config;
 
     public void SetStatus(string status) => DurableFiles.ReplaceText(System.IO.Path.Combine(Path, "status"), $"{status} {DateTime.UtcNow:O}{Environment.NewLine}");
 

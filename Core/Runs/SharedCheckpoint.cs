@@ -17,7 +17,7 @@ public static class SharedCheckpoint
     {
         if (collective.WorldSize == 1) return Checkpoint.Load(folderOnRank0!, network, optimizer);
         if (collective.Rank == 0 && Checkpoint.TryReadState(folderOnRank0!) is null)
-            throw new ConfigException($"{folderOnRank0} is not a checkpoint (no state.json); cannot resume");
+            throw new RunException($"{folderOnRank0} is not a checkpoint (no state.json); cannot resume");
         var packed = collective.BroadcastBytes(collective.Rank == 0 ? Pack(folderOnRank0!) : []);
         var local = Path.Combine(Path.GetTempPath(), $"snn-resume-{Environment.ProcessId}");
         try

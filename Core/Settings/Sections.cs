@@ -26,6 +26,8 @@ public sealed record EstimatorSettings : ISettingsSection
     public double LabelSmoothing { get; init; }
     /// <summary>SLTT-K: time steps back-propagated per iteration (seeded draw); 0 = ⌊T/2⌋, at least 1.</summary>
     public int SlttK { get; init; }
+    /// <summary>SLTT-K: each drawn step's loss weighted 1/K (default) or 1/T (the SLTT authors' script).</summary>
+    public SlttKWeight SlttKWeight { get; init; } = SlttKWeight.InverseK;
 
     public void Validate()
     {
@@ -165,6 +167,11 @@ public sealed record RuntimeSettings : ISettingsSection
     /// <summary>How the file's tensors map to the network's: name (default), order, reference, or a .names.tsv file.</summary>
     public string WeightsMap { get; init; } = "name";
     public string Device { get; init; } = "cpu";
+    /// <summary>
+    /// fp32 (default) or bf16: convolutions and linear layers in bfloat16 over float32 master weights; BN, neurons, the
+    /// loss, the optimiser and checkpoints stay float32 (<see cref="Layers.Precision"/>).
+    /// </summary>
+    public Layers.Precision Precision { get; init; } = Layers.Precision.Float32;
     /// <summary>Intra-op threads of libtorch; 0 keeps libtorch's default.</summary>
     public int Threads { get; init; }
     /// <summary>Under mpirun: BatchNorm statistics of the global batch (SyncBN) instead of each rank's own batch.</summary>

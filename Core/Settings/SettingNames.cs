@@ -22,9 +22,15 @@ public static class SettingNames
 
     public static readonly NameTable<NonFiniteAction> NonFinite = new("non-finite action", ("stop", NonFiniteAction.Stop), ("skip", NonFiniteAction.Skip));
 
+    public static readonly NameTable<SlttKWeight> SlttKWeight = new("SLTT-K step weight",
+        ("1/K", Estimators.SlttKWeight.InverseK), ("1/T", Estimators.SlttKWeight.InverseT));
+
     public static readonly NameTable<RateScaling> RateScale = new("rate gradient scale",
         ("1/T", RateScaling.InverseT), ("none", RateScaling.None), ("inverse-t", RateScaling.InverseT), ("1", RateScaling.None));
 
+    /// <summary>float32 everywhere, or bf16 convolutions and linear layers (aliases: float32, bfloat16).</summary>
+    public static readonly NameTable<Layers.Precision> Precision = new("precision",
+        ("fp32", Layers.Precision.Float32), ("bf16", Layers.Precision.BFloat16), ("float32", Layers.Precision.Float32), ("bfloat16", Layers.Precision.BFloat16));
 
     public static readonly NameTable<Data.FrameResize> DvsResize = new("DVS resize", ("area", Data.FrameResize.Area), ("paper", Data.FrameResize.Paper));
 
@@ -32,6 +38,6 @@ public static class SettingNames
 
     /// <summary>The JSON converters of every table, estimators included.</summary>
     public static IEnumerable<System.Text.Json.Serialization.JsonConverter> Converters =>
-        [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter,
-         DvsResize.Converter, DvsFrameSplit.Converter];
+        [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter, SlttKWeight.Converter,
+         Precision.Converter, DvsResize.Converter, DvsFrameSplit.Converter];
 }

@@ -39,11 +39,16 @@ public sealed record TrainingConfig
     public static IReadOnlyList<string> Keys => ConfigJson.Keys;
 
     /// <summary>The default value of a key as written in config.json ("4", "rate-m"), for help texts.</summary>
-    public static string DefaultOf(string key) => ConfigJson.Defaults[key] switch
+    public static string DefaultOf(string key) => Written(ConfigJson.Defaults[key]);
+
+    /// <summary>The value of a key in this config as config.json writes it, for the help of a command with its own defaults.</summary>
+    public string ValueOf(string key) => Written(ConfigJson.Write(this)[key]);
+
+    static string Written(JsonNode? node) => node switch
     {
         null => "none",
         JsonValue v when v.TryGetValue<string>(out var s) => s,
-        var node => node.ToJsonString(),
+        _ => node.ToJsonString(),
     };
 
     /// <summary>

@@ -16,9 +16,9 @@ public sealed record EvaluationResult(double Loss, double Top1, double Top5, lon
 
 public static class Evaluator
 {
-    /// <summary>Evaluates at T steps; batch sums are combined over ranks by <paramref name="collective"/>.</summary>
+    /// <summary>Evaluates at T steps in <paramref name="precision"/>; batch sums are combined over ranks by <paramref name="collective"/>.</summary>
     public static EvaluationResult Run(SpikingNetwork network, BatchLoader loader, int timeSteps, bool sequenceInput,
-        ICollective collective, int limitBatches = 0)
+        ICollective collective, int limitBatches = 0, Precision precision = Precision.Float32)
     {
         network.eval();
         // [loss sum, top-1, top-5] on the network's device: the loop never waits for the device, one read at the end
@@ -33,7 +33,7 @@ public static class Evaluator
             using (no_grad())
             {
                 var input = TrainingData.ToSpikeInput(batch.Inputs, sequenceInput);
-                var (output, _) = network.MultiStep(input, new PassContext(timeSteps, record: false) { Operations = counter });
+                var (output, _) = network.MultiStep(input, new PassContext(timeSteps, record: false) { Operations = counter, Precision = precision });
                 var (c1, c5) = Accuracy.Correct(output, batch.Labels);
                 var loss = F.cross_entropy(output, batch.Labels, reduction: nn.Reduction.Sum);
                 var batchSums = stack([loss.to(float64), c1.to(float64), c5.to(float64)]);

@@ -17,7 +17,7 @@ namespace SnnDsl.Core.Training;
 /// in deep spiking networks a small shift of a BN input in evaluation flips spikes, and the flips compound layer by
 /// layer (docs/results.md measured eval-mode top-1 falling from 75 % to 41 % on weights that are fine). The statistics
 /// are those of the estimator's own forward: over T·B per batch for the multi-step estimators, per step for the
-/// single-step ones; under <c>mpirun</c> those of the global batch. Parameters, <c>num_batches_tracked</c> and torch's
+/// single-step ones, in the run's precision; under <c>mpirun</c> those of the global batch. Parameters, <c>num_batches_tracked</c> and torch's
 /// generator (which dropout draws from) are left as they were, so training after a recomputation is the training
 /// without it.
 /// </summary>
@@ -32,7 +32,7 @@ public static class PreciseBatchNorm
     /// batches it used (0: nothing to do, the network has no BatchNorm layer or batches is 0).
     /// </summary>
     public static int Recompute(SpikingNetwork network, BatchLoader loader, int epoch, int batches, int timeSteps,
-        EstimatorKind kind, bool sequenceInput, ICollective collective)
+        EstimatorKind kind, bool sequenceInput, ICollective collective, Precision precision = Precision.Float32)
     {
         var layers = network.modules().OfType<BatchNormLayer>().ToList();
         int count = collective.Min(Math.Min(batches, loader.BatchesPerEpoch));
@@ -46,7 +46,7 @@ public static class PreciseBatchNorm
             int done = 0;
             foreach (var batch in loader.Epoch(epoch))
             {
-                Forward(network, batch, timeSteps, IsMultiStep(kind), sequenceInput, collective, average);
+                Forward(network, batch, timeSteps, IsMultiStep(kind), sequenceInput, collective, average, precision);
                 if (++done >= count) break;
             }
             return done;
@@ -60,14 +60,14 @@ public static class PreciseBatchNorm
 
     // one batch's training-mode forward without a graph, in its own dispose scope
     static void Forward(SpikingNetwork network, Batch batch, int timeSteps, bool multiStep, bool sequenceInput,
-        ICollective collective, CumulativeStatistics average)
+        ICollective collective, CumulativeStatistics average, Precision precision)
     {
         using (var scope = NewDisposeScope())
         using (no_grad())
         {
             batch.AttachTo(scope);
             var input = TrainingData.ToSpikeInput(batch.Inputs, sequenceInput);
-            var ctx = new PassContext(timeSteps, record: false) { BatchNormSync = collective.BatchNormSync, CumulativeStatistics = average };
+            var ctx = new PassContext(timeSteps, record: false) { BatchNormSync = collective.BatchNormSync, CumulativeStatistics = average, Precision = precision };
             _ = multiStep ? network.MultiStep(input, ctx) : network.SingleStep(input, ctx);
         }
         Runtime.NativeMemory.CollectFinalizable(); // as after every training step: freed handles do not split the heap

@@ -1,5 +1,6 @@
 // The training loop: epochs of training steps, evaluation, metrics, checkpoints, and exact resume.
 using System.Diagnostics;
+using SnnDsl.Core.Data;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Model;
 using SnnDsl.Dsl.Model;
@@ -34,35 +35,32 @@ public sealed class Trainer
     readonly ITrainingObserver _observer;
     readonly Device _device;
 
+    /// <summary>Opens the run (<see cref="Run.Open"/>), refusing first a CPU run whose activations cannot fit in memory.</summary>
     public Trainer(NetworkSpec spec, TrainingConfig config, Device device, ICollective collective, ITrainingObserver observer)
+        : this(Runs.Run.Open(config, spec, device, collective, RefuseActivationMemory(spec, device)), collective, observer) { }
+
+    /// <summary>Trains an opened run: its initial weights (when set) on every rank as rank 0's, the optimiser and the estimator.</summary>
+    public Trainer(Run run, ICollective collective, ITrainingObserver observer)
     {
-        _config = config.Validated();
-        if (device.type == DeviceType.CPU) ActivationMemory.Check(spec, _config, ActivationMemory.AvailableBytes());
+        _config = run.Config;
         _collective = collective;
         _observer = observer;
-        _device = device;
-        var runtime = config.Runtime;
-        if (runtime.Threads > 0) set_num_threads(runtime.Threads);
-        manual_seed(runtime.Seed);
-        Network = NetworkBuilder.Build(spec, runtime.Seed, device);
-        if (runtime.Weights is not null) LoadWeights(Network, runtime.Weights, runtime.WeightsMap, config.Network);
+        _device = run.Device;
+        Network = run.Network;
+        Data = run.Data;
+        var runtime = _config.Runtime;
+        if (runtime.Weights is not null) run.LoadWeights(runtime.Weights, runtime.WeightsMap);
         collective.Broadcast([.. Network.state_dict().Values]);
-        Optimizer = ParameterGroups.Create(Network, config.Optimizer);
-        var estimator = config.Estimator;
+        Optimizer = ParameterGroups.Create(Network, _config.Optimizer);
+        var estimator = _config.Estimator;
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
-                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed));
-        Data = TrainingData.Open(config, spec, device, collective);
+                BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
+                Precision: runtime.Precision, SlttKWeight: estimator.SlttKWeight));
     }
 
-    /// <summary>Loads initial weights; a file that does not fit is a settings error naming the tensor.</summary>
-    /// <param name="mapping">name | order | reference | a .names.tsv file (<see cref="WeightMap.Parse"/>).</param>
-    /// <param name="networkFile">The network's file: "reference" reads the name map beside it.</param>
-    public static void LoadWeights(SpikingNetwork network, string path, string mapping, string networkFile)
-    {
-        try { WeightIO.Load(network, path, WeightMap.Parse(mapping, networkFile)); }
-        catch (WeightsException e) { throw new ConfigException($"weights {path}: {e.Message}"); }
-    }
+    static Action<TrainingConfig>? RefuseActivationMemory(NetworkSpec spec, Device device) =>
+        device.type == DeviceType.CPU ? config => ActivationMemory.Check(spec, config, ActivationMemory.AvailableBytes()) : null;
 
     public SpikingNetwork Network { get; }
     public OptimizerHelper Optimizer { get; }
@@ -93,16 +91,21 @@ public sealed class Trainer
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
+        // rank 0's run says whether there is a checkpoint; a run killed before its first one resumes from its start
+        if (resume && _collective.Sum([run is { HasCheckpoint: true } ? 1 : 0])[0] > 0)
+            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
         if (resume)
         {
-            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
             run?.KeepMetricsBefore(state.EpochsDone);
             if (run is not null) history.AddRange(run.ReadMetrics());
         }
         run?.SetStatus("running");
         for (int epoch = state.EpochsDone; epoch < _config.Schedule.Epochs; epoch++)
         {
-            var metrics = RunEpoch(epoch, ref state);
+            var train = TrainOneEpoch(epoch, ref state);
+            var clock = Stopwatch.StartNew();
+            var test = Validate(epoch);
+            var metrics = train.Record(epoch, test, clock.Elapsed.TotalSeconds);
             RefuseNonFiniteState(epoch);
             bool best = metrics.TestTop1 > state.BestTop1;
             state = state with { EpochsDone = epoch + 1, BestTop1 = best ? metrics.TestTop1 : state.BestTop1, BestEpoch = best ? epoch : state.BestEpoch };
@@ -124,18 +127,14 @@ public sealed class Trainer
                 "it was not saved, the last checkpoint is the previous epoch's; try a smaller --learning-rate");
     }
 
-    void Restore(List<Tensor> saved)
+    /// <summary>
+    /// One epoch of training steps at the schedule's learning rate, with progress and the divergence watch; advances
+    /// the state's step counts. Evaluation is not part of it (<see cref="Validate"/>).
+    /// </summary>
+    EpochTraining TrainOneEpoch(int epoch, ref CheckpointState state)
     {
-        using var _ = no_grad();
-        foreach (var (buffer, copy) in Network.buffers().Zip(saved)) buffer.copy_(copy);
-    }
-
-    EpochMetrics RunEpoch(int epoch, ref CheckpointState state)
-    {
-        double lr = LearningRateSchedule.At(epoch, _config);
-        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
-        int batches = _config.Schedule.LimitTrainBatches > 0 ? Math.Min(_config.Schedule.LimitTrainBatches, Data.Train.BatchesPerEpoch) : Data.Train.BatchesPerEpoch;
-        batches = _collective.Min(batches); // ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce
+        double lr = ApplySchedule(epoch);
+        int batches = BatchesThisEpoch();
         _observer.EpochStarted(epoch, _config.Schedule.Epochs, batches, lr);
         var clock = Stopwatch.StartNew();
         using var totals = new MetricTotals(_device);
@@ -144,17 +143,7 @@ public sealed class Trainer
         int index = 0;
         foreach (var batch in Data.Train.Epoch(epoch))
         {
-            StepMetrics step;
-            using (var scope = NewDisposeScope())
-            {
-                batch.AttachTo(scope);
-                // a skipped step must not leave its forward pass's BN statistics behind
-                var buffers = watch.Skips ? Network.buffers().Select(b => b.clone()).ToList() : null;
-                int current = index;
-                step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals,
-                    result => watch.Accept(result, current));
-                if (step.Skipped && buffers is not null) Restore(buffers);
-            }
+            TrainBatch(batch, index, totals, watch);
             state = state with { GlobalStep = state.GlobalStep + 1 };
             index++;
             if (progress.Due(index) is { } seen)
@@ -165,19 +154,54 @@ public sealed class Trainer
             if (index >= batches) break;
         }
         watch.ThrowIfDiverged(epoch);
-        int skipped = watch.Skipped;
-        state = state with { SkippedSteps = state.SkippedSteps + skipped };
-        var local = totals.Read();
-        var train = _collective.Sum([local.LossSum, local.Correct, local.Samples]);
-        var rates = local.FiringRateSums;
-        double trainSeconds = clock.Elapsed.TotalSeconds;
+        state = state with { SkippedSteps = state.SkippedSteps + watch.Skipped };
+        return EpochTraining.FromTotals(lr, totals.Read(), _collective, () => clock.Elapsed.TotalSeconds, watch.Skipped);
+    }
+
+    /// <summary>
+    /// Evaluates on the test split after recomputing BN's running statistics with the current weights over
+    /// --precise-bn-batches training batches of <paramref name="epoch"/> (PreciseBN; 0 = the running averages training
+    /// left). Every rank evaluates rank 0's model, the one checkpointed: the per-rank BN statistics are replaced by rank
+    /// 0's first (after a recomputation they are already the global batch's on every rank).
+    /// </summary>
+    public EvaluationResult Validate(int epoch)
+    {
         PreciseBatchNorm.Recompute(Network, Data.Train, epoch, _config.Schedule.PreciseBnBatches, _config.Estimator.TimeSteps,
-            _config.Estimator.Kind, Data.SequenceInput, _collective);
-        _collective.Broadcast([.. Network.buffers()]); // per-rank BN statistics: every rank evaluates rank 0's model, the one checkpointed
-        var test = Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches);
-        return new EpochMetrics(epoch, lr, train[0] / train[2], 100 * train[1] / train[2], test.Loss, test.Top1, test.Top5,
-            trainSeconds, clock.Elapsed.TotalSeconds - trainSeconds, train[2] / trainSeconds, rates.ToDictionary(kv => kv.Key, kv => kv.Value / Math.Max(local.Batches, 1)),
-            test.Operations, skipped);
+            _config.Estimator.Kind, Data.SequenceInput, _collective, _config.Runtime.Precision);
+        _collective.Broadcast([.. Network.buffers()]);
+        return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches,
+            _config.Runtime.Precision);
+    }
+
+    double ApplySchedule(int epoch)
+    {
+        double lr = LearningRateSchedule.At(epoch, _config);
+        foreach (var group in Optimizer.ParamGroups) group.LearningRate = lr;
+        return lr;
+    }
+
+    /// <summary>The batches every rank trains this epoch: the batch limit, and ranks whose shard has one batch more skip it, so no rank waits alone in an all-reduce.</summary>
+    int BatchesThisEpoch()
+    {
+        int all = Data.Train.BatchesPerEpoch, limit = _config.Schedule.LimitTrainBatches;
+        return _collective.Min(limit > 0 ? Math.Min(limit, all) : all);
+    }
+
+    /// <summary>One training step in its own dispose scope; a skipped step leaves no BN statistics of its forward pass behind.</summary>
+    void TrainBatch(Batch batch, int index, MetricTotals totals, DivergenceWatch watch)
+    {
+        using var scope = NewDisposeScope();
+        batch.AttachTo(scope);
+        var buffers = watch.Skips ? Network.buffers().Select(b => b.clone()).ToList() : null;
+        var step = TrainingStep.Run(Network, Estimator, Optimizer, TrainingData.ToSpikeInput(batch.Inputs, Data.SequenceInput), batch.Labels, _collective, totals,
+            result => watch.Accept(result, index));
+        if (step.Skipped && buffers is not null) Restore(buffers);
+    }
+
+    void Restore(List<Tensor> saved)
+    {
+        using var _ = no_grad();
+        foreach (var (buffer, copy) in Network.buffers().Zip(saved)) buffer.copy_(copy);
     }
 
     /// <summary>

@@ -15,55 +15,68 @@ public sealed record Shape(IReadOnlyList<long> Dims)
 
 public enum ResetMode { Soft, Hard }
 
-public enum NeuronKind
+/// <summary>
+/// A surrogate gradient: a name of <see cref="Surrogates.SurrogateCatalog"/> and its argument values (in the order of its
+/// <see cref="Surrogates.SurrogateInfo.Arguments"/>). An unknown name or an argument out of range is refused here.
+/// </summary>
+public sealed record SurrogateSpec
 {
-    /// <summary>Leaky integrate-and-fire: u_t = λ·v_{t-1} + x_t.</summary>
-    Lif,
-    /// <summary>Integrate-and-fire: LIF with λ = 1 (no leak).</summary>
-    If,
-}
-
-public enum SurrogateKind
-{
-    /// <summary>σ'(α·x)·α, the derivative of σ(α·x) (the paper's, α = 4).</summary>
-    Sigmoid,
-    /// <summary>α/2 / (1 + (π/2·α·x)²), the derivative of atan(π/2·α·x)/π + 1/2 (SpikingJelly's ATan, α = 2).</summary>
-    ATan,
-    /// <summary>max(0, α − α²·|x|), the derivative of a piecewise quadratic (SpikingJelly's PiecewiseQuadratic, α = 1).</summary>
-    PiecewiseQuadratic,
-    /// <summary>1/α on |x| &lt; α/2, else 0, the derivative of clamp(x/α + 1/2, 0, 1) (rectangular window of width α = 1).</summary>
-    Rectangular,
-}
-
-/// <summary>A surrogate gradient: Heaviside forward, the derivative of a smooth primitive of sharpness Alpha backward.</summary>
-public sealed record SurrogateSpec(SurrogateKind Kind, double Alpha)
-{
-    public static SurrogateSpec Sigmoid(double alpha = 4.0) => new(SurrogateKind.Sigmoid, alpha);
-    public static double DefaultAlpha(SurrogateKind kind) => kind switch
+    public SurrogateSpec(string name, Surrogates.SurrogateArgs arguments)
     {
-        SurrogateKind.Sigmoid => 4.0,
-        SurrogateKind.ATan => 2.0,
-        SurrogateKind.PiecewiseQuadratic => 1.0,
-        SurrogateKind.Rectangular => 1.0,
-        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
-    };
+        Definition = Surrogates.SurrogateCatalog.Get(name);
+        var declared = Definition.Info.Arguments;
+        for (int i = 0; i < Surrogates.SurrogateArgs.Capacity; i++)
+        {
+            if (i >= declared.Count && arguments[i] != 0.0)
+                throw new ArgumentException($"surrogate '{name}' takes {declared.Count} argument(s); value {i + 1} is {arguments[i]}", nameof(arguments));
+            if (i < declared.Count && !declared[i].Accepts(arguments[i]))
+                throw new ArgumentOutOfRangeException(nameof(arguments), arguments[i], $"'{declared[i].Name}' of surrogate '{name}' must be {declared[i].Range}");
+        }
+        Arguments = arguments;
+    }
+
+    public Surrogates.SurrogateDefinition Definition { get; }
+    public Surrogates.SurrogateArgs Arguments { get; }
+    public string Name => Definition.Name;
+
+    /// <summary>The named surrogate with its default arguments.</summary>
+    public static SurrogateSpec Of(string name) => new(name, Surrogates.SurrogateCatalog.Get(name).Defaults);
+
+    /// <summary>A one-argument surrogate with its α (or first argument) given.</summary>
+    public static SurrogateSpec Of(string name, double alpha) => new(name, Surrogates.SurrogateCatalog.Get(name).Defaults with { First = alpha });
+
+    /// <summary>The paper's surrogate: sigmoid, α = 4 by default.</summary>
+    public static SurrogateSpec Sigmoid(double alpha = 4.0) => Of("sigmoid", alpha);
+
+    /// <summary>As the language writes it: sigmoid(alpha = 4).</summary>
+    public override string ToString() =>
+        $"{Name}({string.Join(", ", Definition.Info.Arguments.Select((a, i) => $"{a.Name} = {Arguments[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))})";
 }
 
 /// <summary>
-/// Neuron dynamics (docs/rate-bp.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
-/// (IF neurons: λ = 1). Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft reset, detached.
+/// Neuron dynamics (docs/rate-bp.md §1). Kind is a name of <see cref="Neurons.NeuronCatalog"/> ("lif", "if", "plif",
+/// "alif"). Tau is the membrane time constant; the decay is λ = 1 − 1/τ (IF neurons: λ = 1; PLIF: the initial λ of its
+/// learnable decay). TauAdapt and Beta are ALIF's adaptation time constant (λ_a = 1 − 1/tau_adapt) and the threshold's
+/// gain per unit of adaptation; other kinds ignore them. Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft
+/// reset, detached.
 /// </summary>
 public sealed record NeuronSpec(
-    NeuronKind Kind = NeuronKind.Lif,
+    string Kind = "lif",
     double Tau = 1.25,
     double Threshold = 1.0,
     ResetMode Reset = ResetMode.Soft,
     double ResetValue = 0.0,
     bool DetachReset = true,
-    SurrogateSpec? Surrogate = null)
+    SurrogateSpec? Surrogate = null,
+    double TauAdapt = 2.0,
+    double Beta = 0.5)
 {
+    /// <summary>The catalog entry of <see cref="Kind"/>; an unknown kind is an error naming it.</summary>
+    public Neurons.NeuronInfo Info => Neurons.NeuronCatalog.Get(Kind);
     public SurrogateSpec SurrogateOrDefault => Surrogate ?? SurrogateSpec.Sigmoid();
-    public double Decay => Kind == NeuronKind.If ? 1.0 : 1.0 - 1.0 / Tau;
+    public double Decay => Kind == "if" ? 1.0 : 1.0 - 1.0 / Tau;
+    /// <summary>ALIF's adaptation decay λ_a = 1 − 1/tau_adapt.</summary>
+    public double AdaptationDecay => 1.0 - 1.0 / TauAdapt;
     public static NeuronSpec Paper => new();
     /// <summary>A neuron with decay λ given directly (τ = 1 / (1 − λ)).</summary>
     public static NeuronSpec FromDecay(double decay) => new(Tau: 1.0 / (1.0 - decay));
@@ -106,7 +119,7 @@ public sealed record LinearSpec(string Name, long OutFeatures, bool Bias = true,
 
 public sealed record BatchNormSpec(string Name, double Eps = 1e-5, double Momentum = 0.1) : LayerSpec(Name);
 
-/// <summary>A spiking neuron layer (LIF or IF) with its fully resolved parameters.</summary>
+/// <summary>A spiking neuron layer (any kind of the neuron catalog) with its fully resolved parameters.</summary>
 public sealed record NeuronLayerSpec(string Name, NeuronSpec Neuron) : LayerSpec(Name);
 
 public sealed record AvgPoolSpec(string Name, int Kernel, int Stride, int Padding = 0) : LayerSpec(Name);

@@ -2,6 +2,7 @@
 module SnnDsl.Runner.Cli.Arguments
 
 open Argu
+open SnnDsl.Core.Benchmarks
 open SnnDsl.Core.Data
 open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
@@ -63,6 +64,7 @@ type TrainArgs =
     | Label_Smoothing of value: float
     | [<AltCommandLine("--rate-scale")>] Rate_Gradient_Scale of scale: string
     | Sltt_K of steps: int
+    | Sltt_K_Weight of weight: string
     | [<AltCommandLine("--crop")>] Crop_Padding of padding: int
     | [<AltCommandLine("--flip")>] Horizontal_Flip
     | Auto_Augment
@@ -71,6 +73,7 @@ type TrainArgs =
     | Weights of file: string
     | Weights_Map of mode: string
     | Device of device: string
+    | Precision of name: string
     | Threads of count: int
     | Workers of count: int
     | On_Non_Finite of action: string
@@ -114,6 +117,7 @@ type TrainArgs =
             | Label_Smoothing _ -> $"""cross-entropy label smoothing {Help.byDefault "label-smoothing"}."""
             | Rate_Gradient_Scale _ -> $"""rate-BP gradient factor: {SettingNames.RateScale.Expected} {Help.byDefault "rate-gradient-scale"}."""
             | Sltt_K _ -> "sltt-k: time steps back-propagated per iteration, drawn with the run's seed (default T/2, at least 1)."
+            | Sltt_K_Weight _ -> $"""sltt-k: loss weight of each drawn step, {SettingNames.SlttKWeight.Expected} {Help.byDefault "sltt-k-weight"}: 1/K makes the expected gradient SLTT's; 1/T is the SLTT authors' script (steps T/K times smaller at the same learning rate)."""
             | Crop_Padding _ -> $"""random crop with this zero padding (CIFAR: 4) {Help.byDefault "crop-padding"}."""
             | Horizontal_Flip -> "random horizontal flip."
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."
@@ -122,6 +126,7 @@ type TrainArgs =
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
             | Device _ -> Help.device
+            | Precision _ -> Help.precision
             | Threads _ -> Help.threads
             | Workers _ -> $"""threads preparing each batch, at most 4 per core {Help.byDefault "workers"}: JPEG decoding for imagenet, building the frame cache for cifar10-dvs."""
             | On_Non_Finite _ -> $"""a non-finite loss or gradient: {SettingNames.NonFinite.Expected} {Help.byDefault "on-non-finite"}; stop names the epoch, batch and parameter, skip drops the step and counts it."""
@@ -153,6 +158,7 @@ type EvalArgs =
     | [<AltCommandLine("--batch")>] Batch_Size of count: int
     | Threads of count: int
     | Device of device: string
+    | Precision of name: string
     | Precise_Bn_Batches of count: int
 
     interface IArgParserTemplate with
@@ -167,6 +173,7 @@ type EvalArgs =
             | Batch_Size _ -> "samples per batch (default: the run's)."
             | Threads _ -> Help.threads
             | Device _ -> Help.device
+            | Precision _ -> "fp32 or bf16 (default: the run's): bf16 computes conv and linear layers in bfloat16 over the float32 weights."
             | Precise_Bn_Batches _ -> "recompute BN's running statistics over this many training batches before evaluating (PreciseBN; default 0: the statistics the checkpoint holds, which a run trained with --precise-bn-batches already recomputed before saving)."
 
 type PlotArgs =
@@ -178,7 +185,7 @@ type PlotArgs =
             | Run _ -> "a run directory; writes loss.png, accuracy.png, lr.png and firing_rates.png into it."
 
 type BenchArgs =
-    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<MainCommand; ExactlyOnce>] Network of path: string
     | Set of assignment: string
     | Estimators of list: string
     | [<AltCommandLine("-T", "--steps")>] Time_Steps of list: string
@@ -191,28 +198,30 @@ type BenchArgs =
     | Weights of file: string
     | Weights_Map of mode: string
     | Spike_Grad of forms: string
+    | Precision of list: string
     | Seed of seed: int64
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | File _ -> "the network file (.snn) to benchmark."
+            | Network _ -> "the network file (.snn) to benchmark."
             | Set _ -> Help.set
             | Estimators _ -> Help.estimators
-            | Time_Steps _ -> "comma-separated numbers of time steps T (default 1,2,4,8)."
-            | Batch_Size _ -> "batch size (default 16)."
-            | Warmup _ -> "untimed iterations per configuration before timing; the last one measures memory (default 1)."
-            | Iterations _ -> "timed iterations per configuration (default 5)."
+            | Time_Steps _ -> $"""comma-separated numbers of time steps T, each at most {EstimatorSettings.MaxTimeSteps} (default {Help.benchTimeSteps |> List.map string |> String.concat ","})."""
+            | Batch_Size _ -> Help.benchBatchSize
+            | Warmup _ -> $"untimed iterations per configuration before timing; the last one measures memory (default {BenchSettings().Warmup})."
+            | Iterations _ -> $"timed iterations per configuration (default {BenchSettings().Iterations})."
             | Threads _ -> Help.threads
             | Device _ -> Help.device
             | Out _ -> "run directory for bench.csv and bench.png (default runs/bench-<network>-<time>)."
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
             | Spike_Grad _ -> "surrogate gradient forms in BPTT graphs, comma-separated: straight-through, custom (default: EstimatorOptions' default)."
+            | Precision _ -> Help.benchPrecision
             | Seed _ -> Help.seed
 
 type GradArgs =
-    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<MainCommand; ExactlyOnce>] Network of path: string
     | Set of assignment: string
     | Weights of file: string
     | Weights_Map of mode: string
@@ -227,11 +236,12 @@ type GradArgs =
     | Seed of seed: int64
     | Threads of count: int
     | Device of device: string
+    | Precision of name: string
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | File _ -> Help.network
+            | Network _ -> Help.network
             | Set _ -> Help.set
             | Weights _ -> Help.weights
             | Weights_Map _ -> Help.weightsMap
@@ -239,13 +249,14 @@ type GradArgs =
             | Data _ -> "folder of the dataset for --batch-from (fashion-mnist has a default)."
             | Batch_File _ -> "take the batch from a safetensors file with tensors 'input' [B, ...] and 'labels' [B]."
             | Synthetic -> "use a seeded random batch of the network's input shape."
-            | Batch_Size _ -> "batch size for --batch-from and --synthetic (default 16)."
+            | Batch_Size _ -> $"""samples per batch for --batch-from and --synthetic {Help.byDefaultIn Help.benchDefaults "batch-size"}."""
             | Time_Steps _ -> Help.timeSteps
             | Estimators _ -> $"{Help.estimators} Each is compared with bptt-m."
-            | Out _ -> "safetensors file for losses, outputs and gradients (default grads.safetensors)."
+            | Out _ -> $"safetensors file for losses, outputs and gradients (default {Help.gradOut})."
             | Seed _ -> Help.seed
             | Threads _ -> Help.threads
             | Device _ -> Help.device
+            | Precision _ -> Help.precision
 
 type ExportWeightsArgs =
     | [<MainCommand; ExactlyOnce>] Checkpoint of path: string
@@ -266,12 +277,14 @@ type ExportWeightsArgs =
 type DoctorArgs =
     | Device of device: string
     | Threads of count: int
+    | Precision of name: string
 
     interface IArgParserTemplate with
         member this.Usage =
             match this with
-            | Device _ -> "the device to self-check: cpu (default) or cuda[:i]."
-            | Threads _ -> "libtorch intra-op threads (default: libtorch's choice)."
+            | Device _ -> Help.device
+            | Threads _ -> Help.threads
+            | Precision _ -> "the self-check's precision: fp32 (default) or bf16 (the estimators and the convolution as a bf16 run computes them, held to bf16's tolerances)."
 
 type SnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>

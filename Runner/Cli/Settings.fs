@@ -51,3 +51,9 @@ let assignment (text: string) =
     match text.IndexOf '=' with
     | i when i > 0 -> struct ($"network-parameters.{text.Substring(0, i).Trim()}", JsonValue.Create(text.Substring(i + 1).Trim()) :> JsonNode | null)
     | _ -> fail $"--set expects name=value, got '{text}'"
+
+/// The settings of a command from its parsed flags that are config.json keys and its --set values, over the settings
+/// it starts from, checked by the same sections as train's: bench, grad and doctor read their network, seed, device,
+/// threads, weights, weights map, T and batch here. <paramref name="except"/>: keys the command spells differently.
+let resolve (defaults: TrainingConfig) (except: string list) (args: 'Arg list) (sets: string list) =
+    defaults.With(settingsOf except args @ (sets |> List.map assignment), "command line").Validated()

@@ -10,51 +10,53 @@ open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands.RunSupport
 
-/// Parsed options of one bench run.
+/// Parsed options of one bench run; Settings holds the flags it shares with train (network, --set, seed, device,
+/// threads, weights, weights map, batch), resolved and checked as train's are.
 type BenchOptions =
-    { File: string; Overrides: string list; Variants: BenchVariant list; Steps: int list
-      Settings: BenchSettings; Threads: int option; OutDir: string option; Weights: string option; Mapping: SnnDsl.Core.Model.WeightMap }
+    { Network: SnnDsl.Core.Settings.TrainingConfig; Variants: BenchVariant list; Steps: int list
+      Bench: BenchSettings; OutDir: string option; Mapping: SnnDsl.Core.Model.WeightMap }
 
 let optionsOf (args: ParseResults<BenchArgs>) =
-    let device = args.TryGetResult BenchArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU
-    { File = args.GetResult BenchArgs.File
-      Overrides = args.GetResults BenchArgs.Set
+    let settings = SnnDsl.Runner.Cli.Settings.resolve SnnDsl.Runner.Cli.Help.benchDefaults [ "time-steps"; "precision" ] (args.GetAllResults()) (args.GetResults BenchArgs.Set)
+    let defaults = BenchSettings()
+    { Network = settings
       Variants =
         [ for kind in args.TryGetResult BenchArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators do
             for form in args.TryGetResult BenchArgs.Spike_Grad |> parseGradientForms do
-                BenchVariant(kind, form) ]
-      Steps = args.TryGetResult BenchArgs.Time_Steps |> Option.defaultValue "1,2,4,8" |> parseSteps
-      Settings =
+                for precision in args.TryGetResult BenchArgs.Precision |> Option.map parsePrecisions |> Option.defaultValue [ settings.Runtime.Precision ] do
+                    BenchVariant(kind, form, precision) ]
+      Steps = args.TryGetResult BenchArgs.Time_Steps |> Option.map parseSteps |> Option.defaultValue SnnDsl.Runner.Cli.Help.benchTimeSteps
+      Bench =
         BenchSettings(
-            BatchSize = (args.GetResult(BenchArgs.Batch_Size, 16) |> requirePositive "--batch-size"),
-            Warmup = max 0 (args.GetResult(BenchArgs.Warmup, 1)),
-            Iterations = (args.GetResult(BenchArgs.Iterations, 5) |> requirePositive "--iterations"),
-            Seed = args.GetResult(BenchArgs.Seed, 0L),
-            Device = device)
-      Threads = args.TryGetResult BenchArgs.Threads |> Option.map requireThreads
+            BatchSize = settings.Data.BatchSize,
+            Warmup = max 0 (args.GetResult(BenchArgs.Warmup, defaults.Warmup)),
+            Iterations = (args.GetResult(BenchArgs.Iterations, defaults.Iterations) |> requirePositive "--iterations"),
+            Seed = settings.Runtime.Seed,
+            Device = deviceOf settings)
       OutDir = args.TryGetResult BenchArgs.Out
-      Weights = args.TryGetResult BenchArgs.Weights
-      Mapping = parseMapping (args.GetResult BenchArgs.File) (args.TryGetResult BenchArgs.Weights_Map) }
+      Mapping = weightMapOf settings }
 
 let private loadAverage () =
     try File.ReadAllText("/proc/loadavg").Split(' ') |> Array.take 3 |> String.concat " " with _ -> "unknown"
 
 /// Runs every configuration, printing a line as each finishes, then the table; writes bench.csv and bench.png.
 let execute (options: BenchOptions) (out: TextWriter) (err: TextWriter) =
-    let spec = loadSpec options.File options.Overrides err
-    options.Threads |> Option.iter torch.set_num_threads
+    let spec, _ = SnnDsl.Runner.Commands.CommandSupport.loadConfigured err options.Network
+    applyThreads options.Network
     let stamp = DateTime.Now.ToString "yyyyMMdd-HHmmss"
     let dir = options.OutDir |> Option.defaultWith (fun () -> Path.Combine("runs", $"bench-{spec.Name}-{stamp}"))
     Directory.CreateDirectory dir |> ignore
-    let s = options.Settings
+    let s = options.Bench
     let forms = options.Variants |> List.map (fun v -> string v.GradientForm) |> List.distinct |> String.concat ", "
-    out.WriteLine $"bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}"
-    let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network options.Weights options.Mapping
+    let precisions = options.Variants |> List.map (fun v -> v.Precision) |> List.distinct
+    out.WriteLine $"""bench {spec.Name}: batch {s.BatchSize}, warm-up {s.Warmup}, {s.Iterations} timed iterations (round-robin over estimators and precisions), device {s.Device}, {torch.get_num_threads()} threads, load average {loadAverage ()}, spike gradient {forms}, precision {precisions |> List.map BenchReport.precisionName |> String.concat ", "}"""
+    for p in precisions do SnnDsl.Runner.Commands.CommandSupport.notePrecision out p (nonNull s.Device)
+    let prepare (network: SnnDsl.Core.Model.SpikingNetwork) = loadWeights network (Option.ofObj options.Network.Runtime.Weights) options.Mapping
     let measurements =
         // per T, the estimators' timed iterations run round-robin: a ratio compares runs made under the same load
         [ for steps in options.Steps do
             for m in Benchmark.RunInterleaved(spec, options.Variants, steps, s, Action<_> prepare) do
-                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
+                out.WriteLine $"  {EstimatorNames.Of m.Estimator} ({BenchReport.formName m.GradientForm}, {BenchReport.precisionName m.Precision}) T={steps}: {m.MedianMs:F1} ms median, held for backward {float m.HeldForBackwardBytes / 1048576.0:F1} MB"
                 yield m ]
     out.WriteLine ""
     out.WriteLine(BenchReport.table measurements)

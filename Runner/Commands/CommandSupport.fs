@@ -4,6 +4,8 @@ module SnnDsl.Runner.Commands.CommandSupport
 open System.IO
 open SnnDsl.Dsl
 open SnnDsl.Dsl.Diagnostics
+open SnnDsl.Core.Runs
+open SnnDsl.Core.Settings
 open SnnDsl.Runner.Cli
 
 /// Writes the diagnostics (headline, source line, carets) to the writer: the first 20, then how many more there are.
@@ -46,3 +48,19 @@ let compileNetwork (err: TextWriter) (bytes: byte[]) (path: string) (overrides: 
 
 /// Reads and compiles a network file with --set overrides: the spec and the source text.
 let loadNetwork (err: TextWriter) (path: string) (overrides: string seq) = compileNetwork err (readFile path) path overrides
+
+/// A config's network parameters as the compiler's --set overrides ("classes=100").
+let private overridesOf (config: TrainingConfig) = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
+
+/// The network a config names: its file compiled with its network parameters (the --set values of the run).
+let loadConfigured (err: TextWriter) (config: TrainingConfig) = loadNetwork err config.Network (overridesOf config)
+
+/// A recorded run's own network.snn, compiled with the network parameters of <paramref name="config"/>.
+let compileRecorded (err: TextWriter) (recorded: RecordedRun) (config: TrainingConfig) =
+    compileNetwork err (System.Text.Encoding.UTF8.GetBytes recorded.NetworkSource) recorded.NetworkFile (overridesOf config)
+
+/// The one line a bf16 run prints at start on a CPU without native bf16 (nothing for fp32, CUDA or a bf16 CPU).
+let notePrecision (out: TextWriter) (precision: SnnDsl.Core.Layers.Precision) (device: TorchSharp.torch.Device) =
+    match SnnDsl.Core.Doctor.Bf16Support.StartWarning(precision, device.``type``, SnnDsl.Core.Doctor.Bf16Support.ThisCpu()) with
+    | null -> ()
+    | line -> out.WriteLine line

@@ -25,15 +25,17 @@ let printChecks (out: TextWriter) (results: CheckResult seq) =
     failed
 
 let run (args: ParseResults<DoctorArgs>) (out: TextWriter) (err: TextWriter) =
-    args.TryGetResult DoctorArgs.Threads |> Option.iter (fun n ->
-        if n < 1 || n > System.Environment.ProcessorCount * 4 then
-            fail $"--threads {n}: expected 1 to {System.Environment.ProcessorCount * 4} (4 per logical processor)"
-        torch.set_num_threads n)
-    let device = Devices.Parse(args.GetResult(DoctorArgs.Device, defaultValue = "cpu"))
+    let settings = SnnDsl.Runner.Cli.Settings.resolve (SnnDsl.Core.Settings.TrainingConfig()) [] (args.GetAllResults()) []
+    if settings.Runtime.Threads > 0 then torch.set_num_threads settings.Runtime.Threads
+    let device = Devices.Parse settings.Runtime.Device
     out.WriteLine "snn doctor"
     printFacts out (SystemReport.Read())
-    out.WriteLine $"self-check on {device} (float32 there, compared with float64 on the CPU):"
-    let results = SelfCheck.Run device
+    let precision = settings.Runtime.Precision
+    let arithmetic =
+        if precision = SnnDsl.Core.Layers.Precision.Float32 then "float32 there"
+        else "conv and linear in bf16 there, neurons and BN in float32"
+    out.WriteLine $"self-check on {device} ({arithmetic}, compared with float64 on the CPU):"
+    let results = SelfCheck.Run(device, precision)
     let failed = printChecks out results
     if failed = 0 then
         out.WriteLine $"all {Seq.length results} checks passed"

@@ -38,28 +38,28 @@ let private weightsOf (args: ParseResults<EvalArgs>) (dir: string) =
         name + " checkpoint", model
 
 let private evaluate (args: ParseResults<EvalArgs>) (dir: string) =
-    let struct (recorded, source) = RunDirectory.ReadRun dir
-    let config = recorded.With(Settings.settingsOf [ "weights"; "weights-map"; "precise-bn-batches" ] (args.GetAllResults()), "command line").Validated()
-    let overrides = config.NetworkParameters |> Seq.map (fun kv -> $"{kv.Key}={kv.Value}")
-    let spec, _ = compileNetwork Console.Error (Text.Encoding.UTF8.GetBytes source) (Path.Combine(dir, RunDirectory.NetworkName)) overrides
+    let recorded = RecordedRun.Read dir
+    let config = recorded.Config.With(Settings.settingsOf [ "weights"; "weights-map"; "precise-bn-batches" ] (args.GetAllResults()), "command line")
+    let spec, _ = compileRecorded Console.Error recorded config
     let which, model = weightsOf args dir
-    if config.Runtime.Threads > 0 then TorchSharp.torch.set_num_threads config.Runtime.Threads
-    let device = Devices.Parse config.Runtime.Device
-    let network = NetworkBuilder.Build(spec, config.Runtime.Seed, device)
-    Trainer.LoadWeights(network, model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"), config.Network)
-    let data = TrainingData.Open(config, spec, device, SingleProcess.Instance)
+    let run = Run.Open(config, spec, Devices.Parse config.Runtime.Device, SingleProcess.Instance)
+    notePrecision Console.Out run.Config.Runtime.Precision run.Device
+    run.LoadWeights(model, args.GetResult(EvalArgs.Weights_Map, defaultValue = "name"))
+    let data = run.Data
     data.Report.Description |> Seq.iter (printfn "%s")
-    let steps = config.Estimator.TimeSteps
+    let steps = run.Config.Estimator.TimeSteps
+    let precision = run.Config.Runtime.Precision
     let preciseBn = args.GetResult(EvalArgs.Precise_Bn_Batches, defaultValue = 0)
     if preciseBn < 0 then UserErrors.fail $"--precise-bn-batches {preciseBn}: expected a non-negative number of batches"
     if preciseBn > 0 then
-        let used = PreciseBatchNorm.Recompute(network, data.Train, 0, preciseBn, steps, config.Estimator.Kind, data.SequenceInput, SingleProcess.Instance)
+        let kind = run.Config.Estimator.Kind
+        let used = PreciseBatchNorm.Recompute(run.Network, data.Train, 0, preciseBn, steps, kind, data.SequenceInput, SingleProcess.Instance, precision)
         printfn "BN running statistics recomputed with these weights over %d training batches (%s statistics)" used
-            (if PreciseBatchNorm.IsMultiStep config.Estimator.Kind then "multi-step, T x B" else "single-step, per step")
-    let result = Evaluator.Run(network, data.Test, steps, data.SequenceInput, SingleProcess.Instance)
+            (if PreciseBatchNorm.IsMultiStep kind then "multi-step, T x B" else "single-step, per step")
+    let result = Evaluator.Run(run.Network, data.Test, steps, data.SequenceInput, SingleProcess.Instance, precision = precision)
     if data.Report.Skipped.Count + data.Report.Failed.Count > 0 then printfn "%s" (data.Report.Summary())
-    printfn "%s (%s, T = %d): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
-        dir which steps result.Loss result.Top1 result.Top5 result.Samples
+    printfn "%s (%s, T = %d, %s): test loss %.4f, top-1 %.2f%%, top-5 %.2f%% on %d samples"
+        dir which steps (SnnDsl.Core.Settings.SettingNames.Precision.NameOf run.Config.Runtime.Precision) result.Loss result.Top1 result.Top5 result.Samples
     match result.Operations with
     | NonNull operations -> printOperations operations steps
     | Null -> ()

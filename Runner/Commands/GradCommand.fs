@@ -21,12 +21,17 @@ type BatchSource =
     | FromFile of path: string
     | SyntheticBatch
 
+/// Parsed options of one grad run; Settings holds the flags it shares with train (network, --set, seed, device,
+/// threads, weights, weights map, T, batch), resolved and checked as train's are.
 type GradOptions =
-    { File: string; Overrides: string list; Weights: string option; Mapping: WeightMap; Source: BatchSource
-      Batch: int; Steps: int; Estimators: EstimatorKind list; Out: string; Seed: int64; Threads: int option
-      Device: torch.Device }
+    { Settings: TrainingConfig; Mapping: WeightMap; Source: BatchSource; Estimators: EstimatorKind list; Out: string }
+
+    member o.Batch = o.Settings.Data.BatchSize
+    member o.Steps = o.Settings.Estimator.TimeSteps
+    member o.Seed = o.Settings.Runtime.Seed
 
 let optionsOf (args: ParseResults<GradArgs>) =
+    let settings = SnnDsl.Runner.Cli.Settings.resolve SnnDsl.Runner.Cli.Help.benchDefaults [] (args.GetAllResults()) (args.GetResults GradArgs.Set)
     let source =
         match args.TryGetResult GradArgs.Batch_From, args.TryGetResult GradArgs.Batch_File, args.Contains GradArgs.Synthetic with
         | Some name, None, false -> FromDataset(name, args.TryGetResult GradArgs.Data)
@@ -35,18 +40,11 @@ let optionsOf (args: ParseResults<GradArgs>) =
         | None, None, false -> fail "say where the batch comes from: --batch-from DATASET, --batch-file FILE.safetensors or --synthetic"
         | _ -> fail "give only one of --batch-from, --batch-file and --synthetic"
     let estimators = args.TryGetResult GradArgs.Estimators |> Option.map parseEstimators |> Option.defaultValue defaultEstimators
-    { File = args.GetResult GradArgs.File
-      Overrides = args.GetResults GradArgs.Set
-      Weights = args.TryGetResult GradArgs.Weights
-      Mapping = parseMapping (args.GetResult GradArgs.File) (args.TryGetResult GradArgs.Weights_Map)
+    { Settings = settings
+      Mapping = weightMapOf settings
       Source = source
-      Batch = args.GetResult(GradArgs.Batch_Size, 16) |> requirePositive "--batch-size"
-      Steps = args.GetResult(GradArgs.Time_Steps, 4) |> requirePositive "--time-steps"
       Estimators = EstimatorKind.BpttM :: (estimators |> List.filter ((<>) EstimatorKind.BpttM))
-      Out = args.GetResult(GradArgs.Out, "grads.safetensors")
-      Seed = args.GetResult(GradArgs.Seed, 0L)
-      Threads = args.TryGetResult GradArgs.Threads |> Option.map requireThreads
-      Device = args.TryGetResult GradArgs.Device |> Option.map parseDevice |> Option.defaultValue torch.CPU }
+      Out = args.GetResult(GradArgs.Out, SnnDsl.Runner.Cli.Help.gradOut) }
 
 let private checkShape (spec: NetworkSpec) (input: torch.Tensor) (origin: string) =
     let expected = spec.Input.Dims |> Seq.toList
@@ -98,16 +96,20 @@ let overallCosine (reference: GradientRun) (other: GradientRun) =
     (a.dot(b) / (a.norm() * b.norm() + 1e-300)).item<float>()
 
 let execute (options: GradOptions) (out: TextWriter) (err: TextWriter) =
-    let spec = loadSpec options.File options.Overrides err
-    options.Threads |> Option.iter torch.set_num_threads
+    let spec, _ = SnnDsl.Runner.Commands.CommandSupport.loadConfigured err options.Settings
+    applyThreads options.Settings
+    let device = deviceOf options.Settings
     use scope = torch.NewDisposeScope()
     let network = NetworkBuilder.Build(spec, options.Seed)
-    loadWeights network options.Weights options.Mapping
-    network.``to``(options.Device) |> ignore // built and loaded on the CPU, then moved: the same weights on every device
+    loadWeights network (Option.ofObj options.Settings.Runtime.Weights) options.Mapping
+    network.``to``(device) |> ignore // built and loaded on the CPU, then moved: the same weights on every device
     let input, labels = loadBatch spec options
-    let input, labels = input.``to``(options.Device), labels.``to``(options.Device)
-    let runs = GradientComparison.Compute(network, options.Estimators, EstimatorOptions(options.Steps), SpikeInput.Static input, labels) |> Seq.toList
-    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}, device {options.Device}"
+    let input, labels = input.``to``(device), labels.``to``(device)
+    let precision = options.Settings.Runtime.Precision
+    SnnDsl.Runner.Commands.CommandSupport.notePrecision out precision device
+    let estimatorOptions = EstimatorOptions(options.Steps, Precision = precision)
+    let runs = GradientComparison.Compute(network, options.Estimators, estimatorOptions, SpikeInput.Static input, labels) |> Seq.toList
+    out.WriteLine $"grad {spec.Name}: T = {options.Steps}, batch {input.shape[0]}, device {device}, precision {SettingNames.Precision.NameOf precision}"
     for r in runs do out.WriteLine $"  loss {EstimatorNames.Of r.Estimator}: {r.Loss:R}"
     out.WriteLine ""
     if runs.Length > 1 then

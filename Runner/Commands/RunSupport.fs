@@ -30,28 +30,30 @@ let defaultEstimators = [ EstimatorKind.BpttM; EstimatorKind.BpttS; EstimatorKin
 let parseEstimators (text: string) =
     parseList $"estimator (expected {EstimatorNames.Table.Expected})" (EstimatorNames.Parse >> Option.ofNullable) text
 
-let private positive (s: string) =
-    match Int32.TryParse s with
-    | true, n when n > 0 && n <= EstimatorSettings.MaxTimeSteps -> Some n
-    | _ -> None
+/// Comma-separated T values, each checked by the estimator section as train's -T is (1 to its limit).
+/// A comma-separated list of precisions ("fp32,bf16"), by the settings' one name table.
+let parsePrecisions (text: string) =
+    parseList $"precision (expected {SettingNames.Precision.Expected})" (SettingNames.Precision.TryParse >> Option.ofNullable) text
 
-let parseSteps (text: string) = parseList $"number of time steps (an integer in [1, {EstimatorSettings.MaxTimeSteps}])" positive text
+let parseSteps (text: string) =
+    let valid (item: string) =
+        match Int32.TryParse item with
+        | true, n when n >= 1 && n <= EstimatorSettings.MaxTimeSteps -> Some n
+        | _ -> None
+    parseList $"number of time steps (an integer in [1, {EstimatorSettings.MaxTimeSteps}])" valid text
 
 let requirePositive (what: string) (value: int) = if value > 0 then value else fail $"{what} must be positive, got {value}"
 
-/// --threads: at most 4 per core (more only wait for each other).
-let requireThreads (value: int) =
-    if value >= 1 && value <= Check.MaxThreads then value
-    else fail $"--threads must be in [1, {Check.MaxThreads}] (4 per core), got {value}"
+/// Applies the settings' libtorch threads (0 keeps libtorch's choice); the sections checked the range.
+let applyThreads (settings: TrainingConfig) =
+    if settings.Runtime.Threads > 0 then torch.set_num_threads settings.Runtime.Threads
 
-/// cpu, cuda or cuda:i; refuses CUDA when this build or machine has none.
-let parseDevice (text: string) : torch.Device = SnnDsl.Core.Runtime.Devices.Parse text
+/// The settings' device: cpu, cuda or cuda:i; refuses CUDA when this build or machine has none.
+let deviceOf (settings: TrainingConfig) : torch.Device = SnnDsl.Core.Runtime.Devices.Parse settings.Runtime.Device
 
-/// --weights-map: name (default), order, reference (the name map beside the network file) or a .names.tsv file.
-let parseMapping (networkFile: string) (text: string option) =
-    let text = text |> Option.map (fun s -> s.Trim()) |> Option.defaultValue "name"
-    let lower = text.ToLowerInvariant()
-    try WeightMap.Parse((if lower.EndsWith NameMap.Extension then text else lower), networkFile)
+/// The settings' --weights-map, read by the one parser (WeightMap.Parse) for the network they name.
+let weightMapOf (settings: TrainingConfig) =
+    try WeightMap.Parse(settings.Runtime.WeightsMap, settings.Network)
     with :? WeightsException as e -> fail $"--weights-map: {e.Message}"
 
 /// Loads weights into the network when a file is given; a file that does not fit is a user error naming the tensor.

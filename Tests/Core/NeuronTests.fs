@@ -4,6 +4,7 @@ module SnnDsl.Tests.Core.NeuronTests
 open Expecto
 open TorchSharp
 open SnnDsl.Dsl.Model
+open SnnDsl.Dsl.Model.Surrogates
 open SnnDsl.Core.Neurons
 open SnnDsl.Core.Surrogates
 open SnnDsl.Core.Layers
@@ -29,12 +30,17 @@ let private expectTrajectory spec inputs (expected: (float32 * float32) list) =
 
 let private inputs = [ 0.6f; 0.6f; 0.9f; 0.2f; 1.5f ]
 
+/// Every surrogate of the catalog, with its default arguments and with others (kinks move with them).
 let private surrogates =
-    [ SigmoidSurrogate(4.0) :> Surrogate; ATanSurrogate(2.0); PiecewiseQuadraticSurrogate(1.0); RectangularSurrogate(1.0) ]
+    [ for d in SurrogateCatalog.All do
+        yield Surrogate.From(SurrogateSpec.Of d.Name)
+        let varied = [| for a in d.Info.Arguments -> if a.Name = "c" then 0.05 else a.Default * 1.7 |]
+        yield Surrogate.From(SurrogateSpec(d.Name, SurrogateArgs.Of varied)) ]
 
-/// Points away from the kinks of the piecewise surrogates (0, ±1/α, ±α/2), where derivatives are one-sided.
+/// Points away from the kinks of the piecewise surrogates (0, ±1/α, ±α/2, ±w for the arguments above), where
+/// derivatives are one-sided.
 let private smoothPoints () =
-    let kinks = [ 0.0; 0.5; -0.5; 1.0; -1.0 ]
+    let kinks = [ for k in [ 0.0; 0.5; 1.0; 1.0 / 1.7; 0.85; 1.7 ] do yield k; yield -k ]
     let points = [| for i in 0 .. 56 -> -1.4 + 0.05 * float i + 0.01 |] |> Array.filter (fun x -> kinks |> List.forall (fun k -> abs (x - k) > 1e-3))
     torch.tensor(points, dtype = torch.float64)
 
@@ -67,17 +73,17 @@ let tests =
             test "a membrane exactly at threshold fires (H(0) = 1)" {
                 Expect.equal (trajectory (neuron ResetMode.Soft 0.0 true) [ 1.0f ]) [ 1f, 0f ] "fires at u = V_th" }
             test "IF neurons do not leak" {
-                expectTrajectory (NeuronSpec(Kind = NeuronKind.If)) [ 0.4f; 0.4f; 0.4f ] [ 0f, 0.4f; 0f, 0.8f; 1f, 0.2f ] }
+                expectTrajectory (NeuronSpec(Kind = "if")) [ 0.4f; 0.4f; 0.4f ] [ 0f, 0.4f; 0f, 0.8f; 1f, 0.2f ] }
         ]
         testList "surrogates" [
             for sg in surrogates do
-                test $"{sg.GetType().Name}: closed-form derivative equals autograd of the primitive" {
+                test $"{sg}: closed-form derivative equals autograd of the primitive" {
                     let x = smoothPoints().requires_grad_(true)
                     sg.Primitive(x).sum().backward()
                     expectClose 1e-9 1e-12 (sg.Derivative(x.detach())) (gradOf "x" x) "derivative"
                 }
                 for form in [ SpikeGradientForm.CustomFunction; SpikeGradientForm.StraightThrough ] do
-                    test $"{sg.GetType().Name} {form}: Heaviside forward, surrogate backward" {
+                    test $"{sg} {form}: Heaviside forward, surrogate backward" {
                         let x = smoothPoints().requires_grad_(true)
                         let s = SpikeFunction.Apply(x, sg, form)
                         Expect.isTrue (sameTensor (s.detach()) (Surrogate.Heaviside(x.detach()))) "forward is H(x)"
@@ -110,8 +116,8 @@ let tests =
         testList "eligibility equals the autograd derivative of the rate for a constant input (docs/rate-bp.md §3, check 3)" [
             for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
                 for detach in [ true; false ] do
-                    for surrogate in [ SurrogateSpec.Sigmoid(4.0); SurrogateSpec(SurrogateKind.ATan, 2.0) ] do
-                        test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate.Kind}" {
+                    for surrogate in [ for d in SurrogateCatalog.All -> SurrogateSpec.Of d.Name ] do
+                        test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate}" {
                             let spec = NeuronSpec(Tau = 1.8, Threshold = 0.9, Reset = reset, ResetValue = resetValue, DetachReset = detach, Surrogate = surrogate)
                             let steps = 6
                             let xbar = withSeed 11L (fun () -> torch.rand(200L, dtype = torch.float64) * 1.6 - 0.1)

@@ -37,13 +37,13 @@ let private onThreshold (batchOf: torch.Tensor -> torch.Tensor) =
         if candidates.shape.[0] = 0L then None
         else Some(input, float (kernel.flatten().[candidates.[0L, 0L]].item<float32>())))
 
-let private expectBitwiseEqual (reference: EstimatorKind) (rate: EstimatorKind) (batchOf: torch.Tensor -> torch.Tensor) =
+let private expectBitwiseEqualIn (precision: SnnDsl.Core.Layers.Precision) (reference: EstimatorKind) (rate: EstimatorKind) (batchOf: torch.Tensor -> torch.Tensor) =
     use scope = torch.NewDisposeScope()
     let input, threshold = onThreshold batchOf
     let labels = torch.tensor([| 0L; 2L |])
     let run kind =
         let net = NetworkBuilder.Build(network threshold, 0L)
-        let result = GradientEstimator.Create(kind, EstimatorOptions(steps)).Backward(net, SpikeInput.Static input, labels)
+        let result = GradientEstimator.Create(kind, EstimatorOptions(steps, Precision = precision)).Backward(net, SpikeInput.Static input, labels)
         result, net
     let expected, bptt = run reference
     let actual, rateNet = run rate
@@ -53,6 +53,8 @@ let private expectBitwiseEqual (reference: EstimatorKind) (rate: EstimatorKind) 
     for KeyValue(name, running) in bptt.state_dict() do
         if name.Contains "running" then
             expectClose 1e-6 1e-7 (rateNet.state_dict().[name]) running $"{name}: updated as BPTT updates it"
+
+let private expectBitwiseEqual = expectBitwiseEqualIn SnnDsl.Core.Layers.Precision.Float32
 
 [<Tests>]
 let tests =
@@ -64,5 +66,12 @@ let tests =
         test "a membrane exactly on the threshold: rate-S's output and loss equal BPTT-S's bitwise" {
             // single-step BN normalises each step's [B, ...] batch
             expectBitwiseEqual EstimatorKind.BpttS EstimatorKind.RateS id
+        }
+        test "bf16: a membrane exactly on the threshold: rate-M's output and loss equal BPTT-M's bitwise" {
+            // bf16 conv2: both passes use the same cast weights and kernels, so the spike pass stays BPTT-M's forward
+            expectBitwiseEqualIn SnnDsl.Core.Layers.Precision.BFloat16 EstimatorKind.BpttM EstimatorKind.RateM (fun x -> torch.cat(Array.create steps x, 0L))
+        }
+        test "bf16: a membrane exactly on the threshold: rate-S's output and loss equal BPTT-S's bitwise" {
+            expectBitwiseEqualIn SnnDsl.Core.Layers.Precision.BFloat16 EstimatorKind.BpttS EstimatorKind.RateS id
         }
     ]

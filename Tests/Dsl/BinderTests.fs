@@ -150,8 +150,8 @@ let meaning =
             let result = expectNetwork (networkWith "  neuron lif(threshold = 0.5, surrogate = atan)\n  lif; lif(threshold = 2, decay = 0.5)")
             match layersOf result with
             | [ :? NeuronLayerSpec as a; :? NeuronLayerSpec as b ] ->
-                Expect.equal a.Neuron (NeuronSpec(Threshold = 0.5, Surrogate = SurrogateSpec(SurrogateKind.ATan, 2.0))) "declared defaults"
-                Expect.equal b.Neuron (NeuronSpec(Threshold = 2.0, Tau = 2.0, Surrogate = SurrogateSpec(SurrogateKind.ATan, 2.0))) "overridden"
+                Expect.equal a.Neuron (NeuronSpec(Threshold = 0.5, Surrogate = SurrogateSpec.Of "atan")) "declared defaults"
+                Expect.equal b.Neuron (NeuronSpec(Threshold = 2.0, Tau = 2.0, Surrogate = SurrogateSpec.Of "atan")) "overridden"
             | other -> failtestf "unexpected layers %A" other
         }
         test "the default neuron is the paper's LIF" {

@@ -77,6 +77,25 @@ let tests =
                         Expect.isTrue (File.Exists(data.File $"stopped/{file}")) $"{file} written"
                 }
         ]
+        test "--precision bf16 trains, records bf16 in config.json, checkpoints float32 weights, and snn eval runs it in either precision" {
+            use data = new TempFolder()
+            writeMnist data.Path false 40 16 |> ignore
+            let config = (configFor data "rate-m").With([ struct ("precision", Json.node "bf16") ], "test")
+            let dir, summary = withSeed 0L (fun () -> trainOrFail config (data.File "bf16") false SnnDsl.Runner.Console.Progress.silent)
+            Expect.stringContains (File.ReadAllText(Path.Combine(dir, "config.json"))) "\"precision\": \"bf16\"" "recorded"
+            Expect.equal summary.Epochs.Count 3 "three epochs"
+            for KeyValue(name, t) in weights dir do
+                if t.is_floating_point() then Expect.equal t.dtype torch.float32 $"{name}: the checkpoint holds float32"
+            let code, out, err = runCli [| "eval"; dir; "--data"; data.Path |]
+            Expect.equal code 0 $"eval; stderr: {err}"
+            Expect.stringContains out "bf16): test loss" "evaluated in the run's precision"
+            let code, out, err = runCli [| "eval"; dir; "--data"; data.Path; "--precision"; "fp32" |]
+            Expect.equal code 0 $"eval --precision fp32; stderr: {err}"
+            Expect.stringContains out "fp32): test loss" "or in another"
+            let code, _, err = runCli [| "eval"; dir; "--data"; data.Path; "--precision"; "fp8" |]
+            Expect.equal code 1 "an unknown precision is a user error"
+            Expect.stringContains err "unknown precision 'fp8'; expected fp32 or bf16" "naming it"
+        }
         test "--weights starts training from a weights file; a file that does not fit names the tensor" {
             use data = new TempFolder()
             writeMnist data.Path false 16 8 |> ignore
@@ -91,7 +110,7 @@ let tests =
             SnnDsl.Core.Model.WeightIO.Save(SnnDsl.Core.Model.NetworkBuilder.Build(other, 1L), data.File "bad.safetensors", SnnDsl.Core.Model.WeightFormat.Safetensors)
             let bad = config.With([ struct ("weights", System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(data.File "bad.safetensors"))) ], "test")
             match (try Trainer(spec, bad, torch.CPU, SingleProcess.Instance, SnnDsl.Runner.Console.Progress.silent) |> ignore; None
-                   with :? ConfigException as e -> Some e.Message) with
+                   with :? SnnDsl.Core.Model.WeightsException as e -> Some e.Message) with
             | Some message -> Expect.stringContains message "0.weight" $"names the tensor: {message}"
             | None -> failtest "a weights file of another shape was accepted"
         }
@@ -101,7 +120,7 @@ let tests =
             Directory.CreateDirectory(data.File "run") |> ignore
             File.WriteAllText(data.File "run/anything", "")
             let config = configFor data "rate-m"
-            Expect.throwsT<ConfigException> (fun () -> trainOrFail config (data.File "run") false SnnDsl.Runner.Console.Progress.silent |> ignore) "refused"
+            Expect.throwsT<RunException> (fun () -> trainOrFail config (data.File "run") false SnnDsl.Runner.Console.Progress.silent |> ignore) "refused"
         }
         test "settings resolve defaults < --config file < flags" {
             use data = new TempFolder()
@@ -156,14 +175,11 @@ let tests =
             Expect.equal (SnnDsl.Runner.Program.execute [| "plot"; data.File "nowhere" |]) ExitCode.UserError "no metrics: exit 1"
         }
         test "plots tick epochs and T on whole numbers only" {
-            let majorTicks (integer: bool) =
-                use plot = new ScottPlot.Plot()
-                plot.Add.Scatter([| 1.0; 2.0; 3.0 |], [| 0.5; 0.4; 0.3 |]) |> ignore
-                if integer then PlotCommand.integerTicks plot
-                plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png) |> ignore
-                plot.Axes.Bottom.TickGenerator.Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Position)
-            Expect.exists (majorTicks false) (fun x -> x <> System.Math.Round x) "ScottPlot's default puts ticks between epochs"
-            let ticks = majorTicks true
+            use plot = new ScottPlot.Plot()
+            plot.Add.Scatter([| 1.0; 2.0; 3.0 |], [| 0.5; 0.4; 0.3 |]) |> ignore
+            PlotCommand.integerTicks plot
+            plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png) |> ignore
+            let ticks = plot.Axes.Bottom.TickGenerator.Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Position)
             Expect.isGreaterThanOrEqual ticks.Length 2 "ticks drawn"
             Expect.all ticks (fun x -> x = System.Math.Round x) $"whole numbers: {ticks}"
         }

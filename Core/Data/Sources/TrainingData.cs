@@ -32,10 +32,10 @@ public sealed record TrainingData(BatchLoader Train, BatchLoader Test, bool Sequ
         var sampleShape = data.Sequence ? data.Train.SampleShape[1..] : data.Train.SampleShape;
         var sample = Shape.Of(sampleShape);
         if (!sample.Equals(network.Input))
-            throw new ConfigException($"network '{network.Name}' expects input {network.Input} but {config.Data.Dataset} samples are {sample}{(data.Sequence ? " per frame" : "")}; {SizeHint(config.Data.Dataset)}");
+            throw new DataException($"network '{network.Name}' expects input {network.Input} but {config.Data.Dataset} samples are {sample}{(data.Sequence ? " per frame" : "")}; {SizeHint(config.Data.Dataset)}");
         long outputs = ShapeInference.OutputShape(network).Elements;
         if (outputs != data.Train.ClassCount)
-            throw new ConfigException($"network '{network.Name}' has {outputs} outputs but {config.Data.Dataset} has {data.Train.ClassCount} classes; set the network's class count (e.g. --set classes={data.Train.ClassCount})");
+            throw new DataException($"network '{network.Name}' has {outputs} outputs but {config.Data.Dataset} has {data.Train.ClassCount} classes; set the network's class count (e.g. --set classes={data.Train.ClassCount})");
     }
 
     static string SizeHint(string dataset) => dataset.ToLowerInvariant() switch
