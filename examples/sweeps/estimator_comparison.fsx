@@ -12,7 +12,10 @@
 // is taken with `snn grad` at initialisation and on the trained weights (32 test images). `snn bench` measures the
 // memory held for backward and the time per iteration of every (estimator, T) once per network (--bench-batch, 64).
 // Output: <out>/results.csv (one row per training point, appended as they finish), bench-*/bench.csv, and
-// <out>/results.md (accuracy mean ± std over seeds, training time the median), rewritten after every point.
+// <out>/results.md (accuracy mean ± std and the worst seed, training time the median), rewritten after every point.
+// Each point is evaluated twice on the test set: with the BN running averages training left (the paper's evaluation,
+// --precise-bn-batches 0 during training) and after recomputing BN's statistics with the final weights over
+// --precise-bn training batches (`snn eval --precise-bn-batches`, SnnDsl's default evaluation; docs/results.md).
 #r "../../Runner/bin/Release/net10.0/linux-x64/Argu.dll"
 
 open System
@@ -31,6 +34,7 @@ type SweepArgs =
     | Steps_Networks of names: string
     | Bench_Batch of size: int
     | Bench_Iterations of count: int
+    | Precise_Bn of batches: int
     | Report_Only
     interface IArgParserTemplate with
         member this.Usage =
@@ -43,6 +47,7 @@ type SweepArgs =
             | Steps_Networks _ -> "networks that also get the T = 2 and 6 points of rate-m and bptt-m (default: every network)."
             | Bench_Batch _ -> "batch size of the snn bench runs (default 64)."
             | Bench_Iterations _ -> "timed iterations per snn bench configuration (default 3)."
+            | Precise_Bn -> "training batches over which the second evaluation recomputes BN's statistics (default 50, snn train's default)."
             | Report_Only -> "only rewrite results.md from the points in --out."
 
 let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
@@ -55,6 +60,7 @@ let outDir = args.GetResult(Out, Path.Combine(root, "runs", "comparison-" + Date
 let stepsNetworks = args.GetResult(Steps_Networks, String.concat "," networks).Split(',', StringSplitOptions.RemoveEmptyEntries) |> Set.ofArray
 let benchBatch = args.GetResult(Bench_Batch, 64)
 let benchIterations = args.GetResult(Bench_Iterations, 3)
+let preciseBn = args.GetResult(Precise_Bn, 50)
 let batchSize = 64
 let trainBatches = max 1 (int (round (500.0 * scale)))
 /// Test batches of 64 per point: None = the whole test set (157 batches).
@@ -100,9 +106,16 @@ let initialCosine network estimator t =
     File.ReadAllLines file |> Array.pick (fun l -> let p = l.Split ' ' in if p[0] = estimator then Some(float p[1]) else None)
 
 let resultsCsv = Path.Combine(outDir, "results.csv")
-let header = "network,estimator,T,seed,test_top1,ms_per_iteration,samples_per_s,peak_rss_mib,acs_per_sample,macs_per_sample,energy_uj_per_sample,cos_init,cos_end"
+let header = "network,estimator,T,seed,test_top1,ms_per_iteration,samples_per_s,peak_rss_mib,acs_per_sample,macs_per_sample,energy_uj_per_sample,cos_init,cos_end,test_top1_precise_bn"
 let finished () =
     if File.Exists resultsCsv then File.ReadAllLines resultsCsv |> Array.skip 1 |> Array.map (fun l -> l.Split ',') |> List.ofArray else []
+
+/// Test top-1 of a run's last checkpoint after recomputing BN's statistics over --precise-bn training batches.
+let preciseTop1 runDir =
+    let out = snn [ "eval"; runDir; "--checkpoint"; "last"; "--precise-bn-batches"; string preciseBn; "--threads"; string threads ]
+    let line = out.Split('\n') |> Array.find (fun l -> l.Contains "top-1 ")
+    let text = line.Substring(line.IndexOf "top-1 " + 6)
+    float (text.Substring(0, text.IndexOf '%'))
 
 /// Trains one point as its own process and appends its row to results.csv.
 let train network (estimator: string, t: int) seed =
@@ -110,13 +123,14 @@ let train network (estimator: string, t: int) seed =
     if Directory.Exists runDir then Directory.Delete(runDir, true) // a point cut short by a stop is redone
     [ "train"; networkFile network; "--estimator"; estimator; "-T"; string t; "--epochs"; "1"; "--batch-size"; string batchSize
       "--limit-train-batches"; string trainBatches; "--seed"; string seed
-      "--threads"; string threads; "--run-dir"; runDir; "--no-plot" ]
+      "--threads"; string threads; "--run-dir"; runDir; "--no-plot"; "--precise-bn-batches"; "0" ]
     @ (testBatches |> Option.map (fun n -> [ "--limit-test-batches"; string n ]) |> Option.defaultValue [])
     @ (if estimator = "sltt-k" then [ "--sltt-k"; "2" ] else [])
     |> snn |> ignore
     use summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(runDir, "summary.json")))
     let number (key: string) = summary.RootElement.GetProperty(key).GetDouble()
     let trained = Path.Combine(runDir, "checkpoints", "last", "model.safetensors")
+    let precise = preciseTop1 runDir
     let measured = seed = 0 && estimator <> "bptt-m"
     let cosInit = if measured then invariant (initialCosine network estimator t) else ""
     let cosEnd = if measured then invariant ((cosines network [ estimator ] t seed (Some trained))[estimator]) else ""
@@ -124,7 +138,7 @@ let train network (estimator: string, t: int) seed =
         [ network; estimator; string t; string seed; invariant (number "final_test_top1")
           invariant (1000.0 * number "mean_train_seconds" / float trainBatches); invariant (number "mean_samples_per_second")
           invariant (number "peak_resident_bytes" / 1048576.0); invariant (number "acs_per_sample"); invariant (number "macs_per_sample")
-          invariant (number "energy_uj_per_sample"); cosInit; cosEnd ]
+          invariant (number "energy_uj_per_sample"); cosInit; cosEnd; invariant precise ]
     if not (File.Exists resultsCsv) then File.WriteAllText(resultsCsv, header + "\n")
     File.AppendAllText(resultsCsv, String.concat "," row + "\n")
 
@@ -162,8 +176,8 @@ let report () =
     let lines =
         [ yield $"scale {scale}: {trainBatches} training batches of {batchSize} per point, {testText}; seeds requested {seeds}; bench batch {benchBatch}, {benchIterations} timed iterations"
           yield ""
-          yield "| network | estimator | T | seeds | test top-1 (%) | ms / iteration (train) | samples/s | bench ms / iteration | held for backward (MB) | peak RSS (MiB) | ACs / sample | MACs / sample | energy (uJ / sample) | cos init | cos end |"
-          yield "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+          yield "| network | estimator | T | seeds | test top-1 (%), BN running averages | worst seed | test top-1 (%), PreciseBN | worst seed | ms / iteration (train) | samples/s | bench ms / iteration | held for backward (MB) | peak RSS (MiB) | ACs / sample | MACs / sample | energy (uJ / sample) | cos init | cos end |"
+          yield "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
           for network in networks do
             for (e, t) in pointsOf network do
                 let mine = rows |> List.filter (fun c -> c[0] = network && c[1] = e && int c[2] = t)
@@ -173,9 +187,12 @@ let report () =
                     // training time over the seeds: the median, robust to a seed that shared the cores with other work
                     let median i = let xs = col i |> List.sort in (xs[(xs.Length - 1) / 2] + xs[xs.Length / 2]) / 2.0
                     let top, sd = meanStd (col 4)
+                    let precise = mine |> List.choose (fun c -> if c.Length > 13 && c[13] <> "" then Some(float c[13]) else None)
+                    let preciseMean, preciseSd = if precise.IsEmpty then nan, nan else meanStd precise
+                    let preciseWorst = if precise.IsEmpty then nan else List.min precise
                     let cos i = mine |> List.tryPick (fun c -> if c[i] <> "" then Some(float c[i]) else None) |> Option.map (f 4) |> Option.defaultValue (if e = "bptt-m" then "1" else "-")
                     let held, benchMs = bench |> Map.tryFind (network, e, t) |> Option.defaultValue (nan, nan)
-                    yield $"| {network} | {e} | {t} | {mine.Length} | {f 2 top} ± {f 2 sd} | {f 1 (median 5)} | {f 1 (median 6)} | {f 1 benchMs} | {f 1 held} | {f 0 (mean 7)} | {f 0 (mean 8)} | {f 0 (mean 9)} | {f 3 (mean 10)} | {cos 11} | {cos 12} |" ]
+                    yield $"| {network} | {e} | {t} | {mine.Length} | {f 2 top} ± {f 2 sd} | {f 2 (List.min (col 4))} | {f 2 preciseMean} ± {f 2 preciseSd} | {f 2 preciseWorst} | {f 1 (median 5)} | {f 1 (median 6)} | {f 1 benchMs} | {f 1 held} | {f 0 (mean 7)} | {f 0 (mean 8)} | {f 0 (mean 9)} | {f 3 (mean 10)} | {cos 11} | {cos 12} |" ]
     File.WriteAllLines(Path.Combine(outDir, "results.md"), lines)
     lines
 
