@@ -5,6 +5,7 @@ module SnnDsl.Runner.Program
 open System
 open System.IO
 open Argu
+open Microsoft.FSharp.Reflection
 open SnnDsl.Runner.Cli
 open SnnDsl.Runner.Cli.Arguments
 open SnnDsl.Runner.Commands
@@ -49,7 +50,7 @@ let handle (err: TextWriter) (body: unit -> int) =
         printfn "%s" e.Message
         ExitCode.Success
     | :? ArguParseException as e ->
-        err.WriteLine e.Message
+        err.WriteLine(UserErrors.line None (UserErrors.parseError e.Message))
         ended ExitCode.UserError
     | :? SnnDsl.Core.Runtime.NativeRuntimeException as e ->
         // libtorch could not be loaded (its own message says which file and what to do): not a bug, not a user file
@@ -65,13 +66,38 @@ let handle (err: TextWriter) (body: unit -> int) =
             err.WriteLine e.StackTrace
             ended ExitCode.InternalError
 
+/// The command's name as typed ("train"), for the pointer to its --help.
+let private commandName (command: SnnArgs) =
+    let case, _ = FSharpValue.GetUnionFields(command, typeof<SnnArgs>)
+    case.Name.ToLowerInvariant().Replace('_', '-')
+
+/// A positional value that looks like a flag (Argu takes an unknown `--x` as the network or run path): refused by name.
+let private refuseFlagLikeValues (command: SnnArgs) =
+    let _, fields = FSharpValue.GetUnionFields(command, typeof<SnnArgs>)
+    for field in fields do
+        match field with
+        | null -> ()
+        | results ->
+            match results.GetType().GetMethod("GetAllResults") with
+            | null -> ()
+            | getAll ->
+                for result in nonNull (getAll.Invoke(results, [| null |])) :?> Collections.IEnumerable do
+                    let case, values = FSharpValue.GetUnionFields(result, result.GetType())
+                    let positional = case.GetCustomAttributes(typeof<MainCommandAttribute>).Length > 0
+                    match values with
+                    | [| :? string as value |] when positional && value.StartsWith "-" && value.Length > 1 ->
+                        UserErrors.fail $"unknown flag '{value}'; see 'snn {commandName command} --help'"
+                    | _ -> ()
+
 /// Parses the command line and runs the command; returns the exit code.
 let execute (argv: string[]) =
     handle Console.Error (fun () ->
         let parser = ArgumentParser.Create<SnnArgs>(programName = "snn")
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.TryGetSubCommand() with
-        | Some command -> dispatch command
+        | Some command ->
+            refuseFlagLikeValues command
+            dispatch command
         | None ->
             match results.TryGetResult Version, results.TryGetResult Allreduce_Bench with
             | Some _, _ -> dispatch Version

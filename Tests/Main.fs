@@ -15,13 +15,16 @@ let main argv =
     // oversubscribed. (Results do not depend on it: an earlier flakiness blamed on threads was libtorch's conv
     // input-gradient bug, fixed in Core/Layers/LinearLayers.cs and tested in Tests/Core/ConvLayerTests.fs.)
     TorchSharp.torch.set_num_threads 1
-    let plainSummary (printer: TestPrinters) =
+    // the counts are kept when Expecto prints its summary, and the plain line is written after Expecto has finished
+    let counts = ref None
+    let keepCounts (printer: TestPrinters) =
         { printer with
             summary = fun config summary ->
                 async {
                     do! printer.summary config summary
-                    let failed = summary.failed.Length + summary.errored.Length
-                    printfn "%d passed, %d failed" summary.passed.Length failed
+                    counts.Value <- Some(summary.passed.Length, summary.failed.Length + summary.errored.Length)
                 } }
-    let config = { defaultConfig with printer = plainSummary defaultConfig.printer }
-    runTestsInAssemblyWithCLIArgs [ CLIArguments.Printer config.printer ] argv
+    let colours = if System.Console.IsOutputRedirected then [ CLIArguments.Colours 0 ] else []
+    let code = runTestsInAssemblyWithCLIArgs (CLIArguments.Printer(keepCounts defaultConfig.printer) :: colours) argv
+    counts.Value |> Option.iter (fun (passed, failed) -> SnnDsl.Tests.Support.writeSummary System.Console.Out passed failed)
+    code

@@ -30,7 +30,7 @@ public static class Aedat
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new DataException($"{path}: could not be read ({e.Message})", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new DataException($"{path}: could not be read ({e.Message})", e); }
         var start = SkipHeader(path, bytes);
         return Decode(path, bytes.AsSpan(start));
     }

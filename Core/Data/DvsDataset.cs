@@ -106,17 +106,19 @@ public sealed class DvsDataset
         var classes = ClassFolders(root);
         var cacheFolder = Path.Combine(cacheRoot, settings.CacheFolderName);
         var selected = new List<DvsRecording>();
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         for (var label = 0; label < classes.Count; label++)
         {
-            var files = RecordingFiles(Path.Combine(root, classes[label]));
+            var folder = Path.Combine(root, classes[label]);
+            var files = RecordingFiles(folder, failures);
             selected.AddRange(split.Select(files.Count, part).Select(i => new DvsRecording(
                 files[i], Path.Combine(cacheFolder, classes[label], Path.GetFileNameWithoutExtension(files[i]) + ".frames"), label)));
         }
-        var failures = new System.Collections.Concurrent.ConcurrentDictionary<string, string>();
         Parallel.ForEach(selected, new ParallelOptions { MaxDegreeOfParallelism = workers }, r =>
         {
             try { FrameCache.Ensure(r.Source, r.Cache, settings); }
             catch (DataException e) { failures[r.Source] = e.Message; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { failures[r.Source] = $"{r.Source}: its frames could not be cached ({e.Message})"; }
         });
         var usable = selected.Where(r => !failures.ContainsKey(r.Source)).ToList();
         if (usable.Count == 0) throw new DataException($"folder {root}: no readable recordings in the {part.ToString().ToLowerInvariant()} part");
@@ -133,9 +135,16 @@ public sealed class DvsDataset
         return classes;
     }
 
-    static List<string> RecordingFiles(string folder)
+    /// <summary>The recordings of a class folder; one that cannot be listed has none, and is recorded in <paramref name="failures"/>.</summary>
+    static List<string> RecordingFiles(string folder, System.Collections.Concurrent.ConcurrentDictionary<string, string> failures)
     {
-        var files = Directory.GetFiles(folder, "*.aedat").OrderBy(NaturalKey.Of, NaturalKey.Comparer).ToList();
+        List<string> files;
+        try { files = Directory.GetFiles(folder, "*.aedat").OrderBy(NaturalKey.Of, NaturalKey.Comparer).ToList(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            failures[folder] = $"class folder {folder}: could not be listed ({e.Message}); its recordings are skipped";
+            return [];
+        }
         if (files.Count == 0) throw new DataException($"class folder {folder} has no .aedat recordings");
         return files;
     }

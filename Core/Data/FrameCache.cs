@@ -29,7 +29,7 @@ public static class FrameCache
     {
         byte[] bytes;
         try { bytes = File.ReadAllBytes(cache); }
-        catch (IOException e) { throw new DataException($"{cache}: cached frames could not be read ({e.Message})", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new DataException($"{cache}: cached frames could not be read ({e.Message})", e); }
         if (bytes.Length != HeaderSize + destination.Length * 4)
             throw new DataException($"{cache}: cached frames have {bytes.Length} bytes, expected {HeaderSize + destination.Length * 4}; delete the cache folder");
         MemoryMarshal.Cast<byte, float>(bytes.AsSpan(HeaderSize)).CopyTo(destination);

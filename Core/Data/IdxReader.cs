@@ -55,7 +55,7 @@ public static class IdxReader
         {
             throw new DataException($"{path}: not a valid gzip file ({e.Message})", e);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new DataException($"{path}: could not be read ({e.Message})", e);
         }

@@ -47,9 +47,9 @@ public sealed class ImageFolder
         for (var label = 0; label < classes.Length; label++)
         {
             var classFolder = Path.Combine(folder, classes[label]);
-            var images = ImagesIn(classFolder);
-            if (images.Length == 0 && !keepEmptyClasses) throw new DataException(NoImages(classFolder));
-            if (images.Length == 0) empty.Add($"{NoImages(classFolder)}; class '{classes[label]}' (label {label}) has no samples");
+            var (images, unreadable) = ImagesIn(classFolder);
+            if (images.Length == 0 && !keepEmptyClasses) throw new DataException(unreadable ?? NoImages(classFolder));
+            if (images.Length == 0) empty.Add($"{unreadable ?? NoImages(classFolder)}; class '{classes[label]}' (label {label}) has no samples");
             files.AddRange(images.Select(f => (f, label)));
         }
         if (files.Count == 0) throw new DataException($"folder {folder} has no images in any class folder");
@@ -58,9 +58,19 @@ public sealed class ImageFolder
 
     static string NoImages(string classFolder) => $"class folder {classFolder} has no images (.JPEG, .jpg or .png)";
 
-    static string[] ImagesIn(string classFolder) => Directory.GetFiles(classFolder)
-        .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-        .Order(StringComparer.Ordinal).ToArray();
+    /// <summary>The images of a class folder, or none and why when the folder cannot be listed.</summary>
+    static (string[] Images, string? Unreadable) ImagesIn(string classFolder)
+    {
+        try
+        {
+            return (Directory.GetFiles(classFolder).Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+                .Order(StringComparer.Ordinal).ToArray(), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ([], $"class folder {classFolder} could not be listed ({e.Message})");
+        }
+    }
 }
 
 /// <summary>ImageNet preprocessing: training random-resized-crop + flip, or test resize + centre crop; then normalise.</summary>

@@ -55,7 +55,18 @@ public static unsafe class MpiNative
         var buffer = new byte[8192]; // MPI_MAX_LIBRARY_VERSION_STRING is 256 in Open MPI; generous for others
         int length = 0;
         fixed (byte* p = buffer) ((delegate* unmanaged<byte*, int*, int>)function)(p, &length);
-        var text = System.Text.Encoding.ASCII.GetString(buffer, 0, Math.Clamp(length, 0, buffer.Length));
+        return VersionLine(buffer, length);
+    }
+
+    /// <summary>
+    /// The first line of a version buffer of <paramref name="length"/> bytes, up to its first NUL: Open MPI counts the
+    /// terminating NUL in the length, and a NUL printed to a log makes grep treat the whole log as binary.
+    /// </summary>
+    public static string? VersionLine(byte[] buffer, int length)
+    {
+        int end = Math.Clamp(length, 0, buffer.Length);
+        int nul = Array.IndexOf(buffer, (byte)0, 0, end);
+        var text = System.Text.Encoding.ASCII.GetString(buffer, 0, nul >= 0 ? nul : end);
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault()?.Trim().TrimEnd(',');
     }
 

@@ -47,6 +47,7 @@ public enum EstimatorKind
 /// <param name="SlttK">SLTT-K: steps back-propagated per iteration; 0 = ⌊T/2⌋ (at least 1). Capped at T.</param>
 /// <param name="Seed">SLTT-K: the seed of the draw of steps (one draw per iteration, reproducible).</param>
 /// <param name="Precision">The arithmetic of conv and linear layers (float32, or bf16 over float32 master weights).</param>
+/// <param name="SlttKWeight">SLTT-K: the loss weight of a drawn step, 1/K (ours: the expected gradient is SLTT's) or 1/T (the authors' script).</param>
 public sealed record EstimatorOptions(
     int TimeSteps,
     RateScaling RateGradientScale = RateScaling.InverseT,
@@ -56,10 +57,20 @@ public sealed record EstimatorOptions(
     bool SynchronisedTiming = false,
     int SlttK = 0,
     long Seed = 0,
-    Precision Precision = Precision.Float32)
+    Precision Precision = Precision.Float32,
+    SlttKWeight SlttKWeight = SlttKWeight.InverseK)
 {
     /// <summary>K of SLTT-K for this T: <see cref="SlttK"/>, or ⌊T/2⌋ (at least 1) when 0, never more than T.</summary>
     public int StepsBackpropagated => Math.Min(TimeSteps, SlttK > 0 ? SlttK : Math.Max(1, TimeSteps / 2));
+}
+
+/// <summary>SLTT-K: the loss weight of each of the K drawn steps.</summary>
+public enum SlttKWeight
+{
+    /// <summary>1/K: the expected gradient over the draw equals SLTT's (1/T)·Σ_t (the default).</summary>
+    InverseK,
+    /// <summary>1/T, as the SLTT authors' train_SLTTK.py: steps T/K times smaller than 1/K's at the same learning rate.</summary>
+    InverseT,
 }
 
 public enum RateScaling

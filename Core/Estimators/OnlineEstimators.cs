@@ -49,7 +49,7 @@ public sealed class OnlineEstimator : GradientEstimator
         network.train();
         var learned = DrawSteps();
         var ctx = NewContext(record: false, new OnlinePass(presynapticTraces: Kind == EstimatorKind.Ottt));
-        var run = new Totals(1.0 / learned.Count);
+        var run = new Totals(1.0 / (Options.SlttKWeight == SlttKWeight.InverseT ? Options.TimeSteps : learned.Count));
         for (int t = 0; t < ctx.TimeSteps; t++) ScopedStep(network, input, labels, ctx, t, learned.Contains(t), run);
         var output = run.OutputSum!.div_(ctx.TimeSteps);
         var loss = run.LossSum!.div_(ctx.TimeSteps);

@@ -38,7 +38,7 @@ public static class Checkpoint
     /// <summary>The progress a checkpoint folder records, or null when it is incomplete or unreadable.</summary>
     public static CheckpointState? TryReadState(string folder)
     {
-        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile))); }
+        try { return JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(Path.Combine(folder, StateFile))); } // "null" reads as null
         catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException) { return null; }
     }
 

@@ -66,6 +66,9 @@ public sealed class CheckpointStore(string root)
             .Where(c => c.State is not null)
             .Select(c => (c.Name, c.State!))];
 
+    /// <summary>True when the store holds a complete checkpoint folder (read only: nothing is repaired).</summary>
+    public bool HasComplete() => Directory.Exists(Root) && Complete().Count > 0;
+
     /// <summary>
     /// Repairs the folder after an interrupted save: real `last`/`best` folders of older versions become linked
     /// folders, a missing or dangling `last` links the newest complete checkpoint, `best` is made to match the
@@ -87,7 +90,9 @@ public sealed class CheckpointStore(string root)
             if (complete.Count == 0) return null;
             Link(LastName, complete.MaxBy(c => (c.State.EpochsDone, c.Name.StartsWith("legacy-last-tmp")))!.Name);
         }
-        var last = Checkpoint.TryReadState(Last)!;
+        var last = Checkpoint.TryReadState(Last) ?? throw new RunException(
+            $"{Path.Combine(Last, Checkpoint.StateFile)} is empty or damaged, so checkpoint {Target(LastName)} is incomplete " +
+            $"(state.json is written last); delete the link {Last} and resume again to continue from the newest complete checkpoint");
         RepairBest(complete, last);
         RemoveUnlinked();
         return last;

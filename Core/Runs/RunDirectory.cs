@@ -42,18 +42,25 @@ public sealed class RunDirectory : IDisposable
     /// <summary>A checkpoint folder of the run in <paramref name="dir"/> ("last" or "best"), for eval and export.</summary>
     public static string CheckpointFolder(string dir, string name) => System.IO.Path.Combine(dir, "checkpoints", name);
 
-    /// <summary>Creates a new run directory, locks it, and writes the command, config and network before the first step.</summary>
+    /// <summary>
+    /// Creates a new run directory, locks it, and writes the command, config and network before the first step. A run
+    /// directory whose run never completed a checkpoint (killed in its first epoch) is started again: its own files are
+    /// replaced, others left alone (<see cref="StartedAgain"/>).
+    /// </summary>
     public static RunDirectory Create(string path, string commandLine, TrainingConfig config, string networkSource)
     {
         if (File.Exists(path)) throw new RunException($"--run-dir '{path}' is a file; choose a folder");
-        if (Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any())
+        bool again = Directory.Exists(path) && Directory.EnumerateFileSystemEntries(path).Any();
+        if (again && !NeverCheckpointed(path))
             throw new RunException($"run directory '{path}' already exists; pass --resume to continue it, or choose another --run-dir");
         try { Directory.CreateDirectory(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new RunException($"cannot create run directory '{path}': {e.Message}");
         }
-        var run = new RunDirectory(path, Lock(path));
+        var locked = Lock(path);
+        if (again) RemoveRunFiles(path);
+        var run = new RunDirectory(path, locked) { StartedAgain = again };
         File.WriteAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
         DurableFiles.ReplaceText(run.ConfigFile, config.ToJson());
         DurableFiles.ReplaceText(System.IO.Path.Combine(path, NetworkName), networkSource);
@@ -62,24 +69,42 @@ public sealed class RunDirectory : IDisposable
         return run;
     }
 
+    /// <summary>True when this run replaced the files of a run that never completed a checkpoint.</summary>
+    public bool StartedAgain { get; private init; }
+
+    /// <summary>False when <see cref="Open"/> found no complete checkpoint: the run resumes from its start.</summary>
+    public bool HasCheckpoint { get; private init; } = true;
+
+    /// <summary>A run directory (it has a config.json) with no complete checkpoint: killed before its first epoch ended.</summary>
+    static bool NeverCheckpointed(string path) =>
+        File.Exists(System.IO.Path.Combine(path, ConfigName)) && !new CheckpointStore(System.IO.Path.Combine(path, "checkpoints")).HasComplete();
+
+    /// <summary>The files a run writes, removed when it starts again (the lock is held; other files stay).</summary>
+    static void RemoveRunFiles(string path)
+    {
+        foreach (var folder in new[] { "checkpoints", "tensorboard" })
+            if (Directory.Exists(System.IO.Path.Combine(path, folder))) Directory.Delete(System.IO.Path.Combine(path, folder), recursive: true);
+        foreach (var file in new[] { ConfigName, NetworkName, HashName, "command.txt", "status", "summary.json", "data.json", "metrics.jsonl", "metrics.csv" })
+            File.Delete(System.IO.Path.Combine(path, file));
+    }
+
     /// <summary>
     /// Opens an existing run to resume it: locks it, recovers its checkpoints from an interrupted save, and records the
-    /// command. The run's config and network were read (and the network's hash checked) by <see cref="RecordedRun.Read"/>.
+    /// command. A run with no complete checkpoint resumes from its start (<see cref="HasCheckpoint"/> false). The run's config and network were read (and the network's hash checked) by <see cref="RecordedRun.Read"/>.
     /// </summary>
     public static RunDirectory Open(RecordedRun recorded, string commandLine)
     {
         var path = recorded.Path;
-        var run = new RunDirectory(path, Lock(path));
+        var locked = Lock(path);
         try
         {
-            if (run.Checkpoints.Recover() is null)
-                throw new RunException($"cannot resume '{path}': it has no complete checkpoint (did the run finish an epoch?); start it again without --resume");
+            bool recovered = new CheckpointStore(System.IO.Path.Combine(path, "checkpoints")).Recover() is not null;
             File.AppendAllText(System.IO.Path.Combine(path, "command.txt"), commandLine + Environment.NewLine);
-            return run;
+            return new RunDirectory(path, locked) { HasCheckpoint = recovered };
         }
         catch
         {
-            run.Dispose();
+            locked.Dispose();
             throw;
         }
     }

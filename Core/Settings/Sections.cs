@@ -26,6 +26,8 @@ public sealed record EstimatorSettings : ISettingsSection
     public double LabelSmoothing { get; init; }
     /// <summary>SLTT-K: time steps back-propagated per iteration (seeded draw); 0 = ⌊T/2⌋, at least 1.</summary>
     public int SlttK { get; init; }
+    /// <summary>SLTT-K: each drawn step's loss weighted 1/K (default) or 1/T (the SLTT authors' script).</summary>
+    public SlttKWeight SlttKWeight { get; init; } = SlttKWeight.InverseK;
 
     public void Validate()
     {

@@ -22,6 +22,9 @@ public static class SettingNames
 
     public static readonly NameTable<NonFiniteAction> NonFinite = new("non-finite action", ("stop", NonFiniteAction.Stop), ("skip", NonFiniteAction.Skip));
 
+    public static readonly NameTable<SlttKWeight> SlttKWeight = new("SLTT-K step weight",
+        ("1/K", Estimators.SlttKWeight.InverseK), ("1/T", Estimators.SlttKWeight.InverseT));
+
     public static readonly NameTable<RateScaling> RateScale = new("rate gradient scale",
         ("1/T", RateScaling.InverseT), ("none", RateScaling.None), ("inverse-t", RateScaling.InverseT), ("1", RateScaling.None));
 
@@ -35,6 +38,6 @@ public static class SettingNames
 
     /// <summary>The JSON converters of every table, estimators included.</summary>
     public static IEnumerable<System.Text.Json.Serialization.JsonConverter> Converters =>
-        [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter,
+        [EstimatorNames.Table.Converter, Schedule.Converter, Optimizer.Converter, NonFinite.Converter, RateScale.Converter, SlttKWeight.Converter,
          Precision.Converter, DvsResize.Converter, DvsFrameSplit.Converter];
 }

@@ -56,7 +56,7 @@ public sealed class Trainer
         Estimator = GradientEstimator.Create(estimator.Kind,
             new EstimatorOptions(estimator.TimeSteps, estimator.RateGradientScale, LabelSmoothing: estimator.LabelSmoothing,
                 BatchNormSync: runtime.SyncBatchNorm ? collective.BatchNormSync : null, SlttK: estimator.SlttK, Seed: runtime.Seed,
-                Precision: runtime.Precision));
+                Precision: runtime.Precision, SlttKWeight: estimator.SlttKWeight));
     }
 
     static Action<TrainingConfig>? RefuseActivationMemory(NetworkSpec spec, Device device) =>
@@ -91,9 +91,11 @@ public sealed class Trainer
     {
         var state = new CheckpointState(0, double.NegativeInfinity, -1, 0);
         var history = new List<EpochMetrics>();
+        // rank 0's run says whether there is a checkpoint; a run killed before its first one resumes from its start
+        if (resume && _collective.Sum([run is { HasCheckpoint: true } ? 1 : 0])[0] > 0)
+            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
         if (resume)
         {
-            state = SharedCheckpoint.Load(run?.LastCheckpoint, Network, Optimizer, _collective);
             run?.KeepMetricsBefore(state.EpochsDone);
             if (run is not null) history.AddRange(run.ReadMetrics());
         }

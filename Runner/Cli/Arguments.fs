@@ -64,6 +64,7 @@ type TrainArgs =
     | Label_Smoothing of value: float
     | [<AltCommandLine("--rate-scale")>] Rate_Gradient_Scale of scale: string
     | Sltt_K of steps: int
+    | Sltt_K_Weight of weight: string
     | [<AltCommandLine("--crop")>] Crop_Padding of padding: int
     | [<AltCommandLine("--flip")>] Horizontal_Flip
     | Auto_Augment
@@ -115,6 +116,7 @@ type TrainArgs =
             | Label_Smoothing _ -> $"""cross-entropy label smoothing {Help.byDefault "label-smoothing"}."""
             | Rate_Gradient_Scale _ -> $"""rate-BP gradient factor: {SettingNames.RateScale.Expected} {Help.byDefault "rate-gradient-scale"}."""
             | Sltt_K _ -> "sltt-k: time steps back-propagated per iteration, drawn with the run's seed (default T/2, at least 1)."
+            | Sltt_K_Weight _ -> $"""sltt-k: loss weight of each drawn step, {SettingNames.SlttKWeight.Expected} {Help.byDefault "sltt-k-weight"}: 1/K makes the expected gradient SLTT's; 1/T is the SLTT authors' script (steps T/K times smaller at the same learning rate)."""
             | Crop_Padding _ -> $"""random crop with this zero padding (CIFAR: 4) {Help.byDefault "crop-padding"}."""
             | Horizontal_Flip -> "random horizontal flip."
             | Auto_Augment -> "CIFAR-10 AutoAugment policy."

@@ -40,3 +40,16 @@ let line (rank: (int * int) option) (message: string) =
     match rank with
     | Some(r, n) when n > 1 -> $"snn: error: rank {r} of {n}: {message}"
     | _ -> $"snn: error: {message}"
+
+/// One sentence from Argu's parse failure (its "ERROR: ..." line, without the usage it appends), with a pointer to the
+/// command's --help: "unrecognized argument: '--bogus'; see 'snn train --help'".
+let parseError (arguMessage: string) =
+    let lines = arguMessage.Split('\n') |> Array.map (fun l -> l.Trim()) |> Array.filter (fun l -> l <> "")
+    let error = lines |> Array.tryFind (fun l -> l.StartsWith "ERROR:") |> Option.defaultValue (Array.tryHead lines |> Option.defaultValue "bad command line")
+    let usage = lines |> Array.tryFind (fun l -> l.StartsWith "USAGE:")
+    let command =
+        match usage with
+        | Some u -> u.Substring(6).Trim().Split(' ') |> Array.takeWhile (fun w -> not (w.StartsWith "[") && not (w.StartsWith "<") && not (w.StartsWith "-")) |> String.concat " "
+        | None -> "snn"
+    let sentence = error.Replace("ERROR:", "").Trim().TrimEnd('.')
+    $"{sentence}; see '{command} --help'"

@@ -71,6 +71,10 @@ let trainAs (job: DistributedJob.Job) (config: TrainingConfig) (runDir: string) 
         let report = trainer.Data.Report
         if job.Writes then report.Description |> Seq.iter (printfn "%s")
         let created = if job.Writes && recorded.IsNone then Some(RunDirectory.Create(runDir, commandLine (), config, source)) else None
+        if created |> Option.exists (fun r -> r.StartedAgain) then
+            printfn "run %s: it never completed a checkpoint (stopped in its first epoch); starting it again" runDir
+        if opened |> Option.exists (fun r -> not r.HasCheckpoint) then
+            printfn "run %s: no complete checkpoint yet; resuming from its start with its recorded config and network" runDir
         try
             let run = Option.orElse created opened
             run |> Option.iter (fun r -> report.WriteTo r.Path)

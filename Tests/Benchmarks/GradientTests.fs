@@ -69,19 +69,14 @@ let tests =
             File.Delete out
             Expect.equal (SnnDsl.Runner.Program.execute [| "grad"; file; "--steps"; "2" |]) 1 "no batch source"
         }
-        test "snn grad --device: cpu gives the default's gradients bit for bit; a CUDA device on a machine without one exits 1" {
+        test "snn grad --device: an unknown device, or CUDA on a machine without it, is one sentence and exit 1" {
             let file = Path.Combine(repoRoot, "examples", "networks", "fashion_cnn.snn")
-            let grads (extra: string list) =
-                let out = Path.Combine(Path.GetTempPath(), $"snn-grad-{Guid.NewGuid():N}.safetensors")
-                let code = SnnDsl.Runner.Program.execute [| yield! [ "grad"; file; "--synthetic"; "--batch"; "4"; "--steps"; "2"; "--estimators"; "rate-m"; "--out"; out ]; yield! extra |]
-                Expect.equal code 0 $"exit code with {extra}"
-                let tensors = WeightIO.Read out |> Seq.map (fun kv -> kv.Key, kv.Value) |> Map.ofSeq
-                File.Delete out
-                tensors
-            let plain, onCpu = grads [], grads [ "--device"; "cpu" ]
-            Expect.sequenceEqual (Map.keys onCpu) (Map.keys plain) "the same tensors"
-            for KeyValue(name, t) in plain do Expect.isTrue (sameTensor t onCpu[name]) $"{name} equal"
-            if not (torch.cuda.is_available ()) then
-                Expect.equal (SnnDsl.Runner.Program.execute [| "grad"; file; "--synthetic"; "--device"; "cuda" |]) 1 "no CUDA here: a user error"
+            let refused (device: string) =
+                let code, _, err = runCli [| "grad"; file; "--synthetic"; "--device"; device |]
+                Expect.equal code 1 $"--device {device}: exit 1"
+                Expect.stringStarts err $"snn: error: " "one sentence"
+                err
+            Expect.stringContains (refused "tpu") "unknown device 'tpu'" "names the device"
+            if not (torch.cuda.is_available ()) then Expect.stringContains (refused "cuda") "no CUDA device is usable here" "says why"
         }
     ]

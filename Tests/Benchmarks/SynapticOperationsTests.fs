@@ -49,10 +49,11 @@ let tests =
             let pool = new AvgPoolLayer(AvgPoolSpec("p", 2, 2), "p")
             let conv = new ConvLayer(ConvSpec("c", 4L, 3, Padding = 1), "c", 2L)
             let x = spikes [| 2L; 2L; 8L; 8L |]
-            // fan-out of each input spike: ∂/∂x_q of Σ conv_ones(avgpool(x)), times the 4 inputs each pooled value averages
-            let probe = torch.zeros_like(x).requires_grad_(true)
-            torch.nn.functional.conv2d(torch.nn.functional.avg_pool2d(probe, 2L, 2L), torch.ones(4L, 2L, 3L, 3L), padding = [| 1L |]).sum().backward()
-            let fanOut = (nonNull probe.grad) * 4.0
+            // fan-out of an input spike: the conv outputs whose 3×3 window covers its pooled position, times 4 output
+            // channels. Counted with a forward ones-kernel conv of a ones map, not with autograd: libtorch's conv input
+            // gradient is wrong for 4 output channels (README, Known limitations), which made this test fail at random.
+            let coverage = torch.nn.functional.conv2d(torch.ones(1L, 1L, 4L, 4L), torch.ones(1L, 1L, 3L, 3L), padding = [| 1L |])
+            let fanOut = coverage.repeat_interleave(2L, dim = 2L).repeat_interleave(2L, dim = 3L) * 4.0f   // [1, 1, 8, 8]
             let brute = (x * fanOut).sum().item<float32>() |> float
             let result = count [ pool; conv ] x 2
             let row = only result

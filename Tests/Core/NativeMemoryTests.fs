@@ -41,6 +41,13 @@ let private expectPlateau (samples: (int * float) list) (iterations: int) (toler
     let trace = samples |> List.map (fun (i, mb) -> $"{i}: {mb:F0}") |> String.concat ", "
     Expect.isLessThan (late - settled) toleranceMb $"{what}: resident MB after every 10 iterations: {trace}"
 
+/// The soaks run only with SNNDSL_SOAK=1 (minutes of training each; a plateau is a measurement with a threshold).
+let private soaks = System.Environment.GetEnvironmentVariable "SNNDSL_SOAK" = "1"
+
+/// A soak test, skipped unless SNNDSL_SOAK=1.
+let private soakTest (name: string) (body: unit -> unit) =
+    test name { if soaks then body () else skiptest "memory soak: set SNNDSL_SOAK=1 to run it" }
+
 [<Tests>]
 let tests =
     testSequenced <| testList "Core.Runtime.NativeMemory" [
@@ -48,13 +55,10 @@ let tests =
             if System.OperatingSystem.IsLinux() && System.Environment.GetEnvironmentVariable "SNNDSL_SYSTEM_MALLOC" <> "1" then
                 Expect.isTrue NativeMemory.Configured "mallopt accepted the settings"
         }
-        test "soak: 1,000 rate-M iterations of the default network (T = 4, batch 4) hold a plateau of resident memory" {
-            expectPlateau (soak EstimatorKind.RateM 1000 4) 1000 48.0 "rate-M"
-        }
-        test "soak at a larger batch: 120 rate-M iterations at batch 64 hold a plateau of resident memory" {
-            expectPlateau (soak EstimatorKind.RateM 120 64) 120 64.0 "rate-M, batch 64"
-        }
-        test "soak: 200 BPTT-M iterations (its graph allocates many more blocks) hold a plateau too" {
-            expectPlateau (soak EstimatorKind.BpttM 200 4) 200 48.0 "BPTT-M"
-        }
+        soakTest "soak: 1,000 rate-M iterations of the default network (T = 4, batch 4) hold a plateau of resident memory" (fun () ->
+            expectPlateau (soak EstimatorKind.RateM 1000 4) 1000 48.0 "rate-M")
+        soakTest "soak at a larger batch: 120 rate-M iterations at batch 64 hold a plateau of resident memory" (fun () ->
+            expectPlateau (soak EstimatorKind.RateM 120 64) 120 64.0 "rate-M, batch 64")
+        soakTest "soak: 200 BPTT-M iterations (its graph allocates many more blocks) hold a plateau too" (fun () ->
+            expectPlateau (soak EstimatorKind.BpttM 200 4) 200 48.0 "BPTT-M")
     ]

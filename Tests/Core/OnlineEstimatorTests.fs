@@ -155,6 +155,20 @@ let tests =
             Expect.equal (EstimatorOptions(4).StepsBackpropagated) 2 "default K = T/2"
             Expect.equal (EstimatorOptions(4, SlttK = 9).StepsBackpropagated) 4 "K capped at T"
         }
+        test "SLTT-K with --sltt-k-weight 1/T weights each drawn step 1/T, as the SLTT authors' script" {
+            let x, y = batch ()
+            let steps, k = 5, 2
+            let options = EstimatorOptions(steps, SlttK = k, Seed = 11L, SlttKWeight = SlttKWeight.InverseT)
+            let drawn = (OnlineEstimator(options, EstimatorKind.SlttK)).DrawSteps()
+            let network, p = firingNetwork mlp
+            let expected = detachedBptt p x y [ for t in 0 .. steps - 1 -> if drawn.Contains t then 1.0 / float steps else 0.0 ]
+            GradientEstimator.Create(EstimatorKind.SlttK, options).Backward(network, SpikeInput.Static x, y) |> ignore
+            expectSame (gradients network) expected "SLTT-K, 1/T"
+            let config = TrainingConfig().With([ struct ("sltt-k-weight", SnnDsl.Tests.Support.Json.node "1/T") ], "test")
+            Expect.equal config.Estimator.SlttKWeight SlttKWeight.InverseT "the setting's name table reads 1/T"
+            Expect.stringContains (config.ToJson()) "\"sltt-k-weight\": \"1/T\"" "and writes it back"
+            Expect.equal (TrainingConfig().Estimator.SlttKWeight) SlttKWeight.InverseK "1/K by default"
+        }
         test "OTTT's gradients equal Σ_t δ_t·â_tᵀ computed by hand (one hidden layer)" {
             let x, y = batch ()
             for steps in [ 1; 3; 5 ] do

@@ -14,6 +14,20 @@ type TempFolder() =
     interface IDisposable with
         member _.Dispose() = try Directory.Delete(path, true) with _ -> ()
 
+/// Makes <paramref name="path"/> a file this process cannot read (permission denied): mode 000 for a normal user;
+/// for root, who reads any mode, a link to a write-only kernel file (/proc/sys/vm/compact_memory, mode 0200, which
+/// refuses reads even to root). None when neither is possible here.
+let makeUnreadable (path: string) =
+    if Environment.UserName <> "root" then
+        File.WriteAllBytes(path, [| 0uy |])
+        File.SetUnixFileMode(path, UnixFileMode.None)
+        Some path
+    elif File.Exists "/proc/sys/vm/compact_memory" then
+        if File.Exists path then File.Delete path
+        File.CreateSymbolicLink(path, "/proc/sys/vm/compact_memory") |> ignore
+        Some path
+    else None
+
 /// Big-endian bytes of an int32.
 let bigEndian (v: int) = [| byte (v >>> 24); byte (v >>> 16); byte (v >>> 8); byte v |]
 

@@ -153,6 +153,18 @@ let datasetTests =
             Expect.equal train.Skipped.Count 1 "reported"
             Expect.stringContains train.Skipped[0] "cifar10_b_3.aedat" "names the file"
         }
+        test "an unreadable recording (permission denied) is skipped, counted and named; the rest load" {
+            use dir = new TempFolder()
+            writeDvsFolder (dir.File "data")
+            match makeUnreadable (Path.Combine(dir.File "data", "a", "cifar10_a_2.aedat")) with
+            | None -> skiptest "no way to make a file unreadable here"
+            | Some path ->
+                let train = DvsDataset.Open(dir.File "data", dir.File "cache", DvsSettings(2, Size = 8), DvsSplit.Parse "index", Split.Train, workers = 2)
+                Expect.equal train.Recordings.Count 17 "one skipped"
+                Expect.equal train.Skipped.Count 1 "counted"
+                Expect.stringContains train.Skipped[0] path "named"
+                Expect.stringContains train.Skipped[0] "could not be read" "why"
+        }
         test "empty class folder and missing root are reported" {
             use dir = new TempFolder()
             writeDvsFolder (dir.File "data")

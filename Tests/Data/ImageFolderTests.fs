@@ -98,6 +98,30 @@ let tests' =
             Expect.equal (source.Prepare(1, Random 1, Span out)) 1 "substituted by the first dog image"
             Expect.equal source.Failures.Count 2 "both bad files counted"
         }
+        test "an unreadable image (permission denied) is replaced by the next image, counted and named" {
+            use dir = new TempFolder()
+            writeImageFolder dir.Path
+            match makeUnreadable (Path.Combine(dir.Path, "val", "cat", "img1.JPEG")) with
+            | None -> skiptest "no way to make a file unreadable here"
+            | Some bad ->
+                let source = ImageFolderSource(ImageFolder.Open(dir.Path, Split.Test), small false)
+                let out = Array.zeroCreate (3 * 16 * 16)
+                source.Prepare(1, Random 1, Span out) |> ignore
+                Expect.equal source.Failures.Count 1 "counted"
+                Expect.stringContains (Seq.head source.Failures) bad "named"
+        }
+        test "an unreadable class folder is a class without samples, listed; labels keep the folder order" {
+            if Environment.UserName = "root" then skiptest "root lists every folder (mode 000 does not stop it)"
+            use dir = new TempFolder()
+            writeImageFolder dir.Path
+            let cat = Path.Combine(dir.Path, "train", "cat")
+            File.SetUnixFileMode(cat, UnixFileMode.None)
+            try
+                let folder = ImageFolder.Open(dir.Path, Split.Train, keepEmptyClasses = true)
+                Expect.equal folder.Classes.Count 2 "the class is kept"
+                Expect.stringContains (Seq.head folder.EmptyClasses) "could not be listed" "listed with the reason"
+            finally File.SetUnixFileMode(cat, UnixFileMode.UserRead ||| UnixFileMode.UserWrite ||| UnixFileMode.UserExecute)
+        }
         test "empty class folder and missing split folder are reported" {
             use dir = new TempFolder()
             writeImageFolder dir.Path

@@ -70,6 +70,16 @@ let idxTests =
             use dir = new TempFolder()
             expectDataError [ dir.Path; "train-images-idx3-ubyte" ] (fun () -> Datasets.Open("mnist", dir.Path, Split.Train))
         }
+        test "an unreadable IDX or CIFAR file (permission denied) is a DataException naming it" {
+            use dir = new TempFolder()
+            writeMnist dir.Path false 4 2 |> ignore
+            match makeUnreadable (dir.File "train-images-idx3-ubyte") with
+            | None -> skiptest "no way to make a file unreadable here"
+            | Some path -> expectDataError [ path; "could not be read" ] (fun () -> Datasets.Open("mnist", dir.Path, Split.Train))
+            match makeUnreadable (dir.File "bin.bin") with
+            | None -> ()
+            | Some path -> expectDataError [ path; "could not be read" ] (fun () -> CifarReader.ReadCifar10("cifar10", [ path ]))
+        }
         test "missing folder is reported" {
             expectDataError [ "/nonexistent/snndsl" ] (fun () -> Datasets.Open("fashion-mnist", "/nonexistent/snndsl", Split.Train))
         }

@@ -175,14 +175,11 @@ let tests =
             Expect.equal (SnnDsl.Runner.Program.execute [| "plot"; data.File "nowhere" |]) ExitCode.UserError "no metrics: exit 1"
         }
         test "plots tick epochs and T on whole numbers only" {
-            let majorTicks (integer: bool) =
-                use plot = new ScottPlot.Plot()
-                plot.Add.Scatter([| 1.0; 2.0; 3.0 |], [| 0.5; 0.4; 0.3 |]) |> ignore
-                if integer then PlotCommand.integerTicks plot
-                plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png) |> ignore
-                plot.Axes.Bottom.TickGenerator.Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Position)
-            Expect.exists (majorTicks false) (fun x -> x <> System.Math.Round x) "ScottPlot's default puts ticks between epochs"
-            let ticks = majorTicks true
+            use plot = new ScottPlot.Plot()
+            plot.Add.Scatter([| 1.0; 2.0; 3.0 |], [| 0.5; 0.4; 0.3 |]) |> ignore
+            PlotCommand.integerTicks plot
+            plot.GetImageBytes(800, 500, ScottPlot.ImageFormat.Png) |> ignore
+            let ticks = plot.Axes.Bottom.TickGenerator.Ticks |> Array.filter (fun t -> t.IsMajor) |> Array.map (fun t -> t.Position)
             Expect.isGreaterThanOrEqual ticks.Length 2 "ticks drawn"
             Expect.all ticks (fun x -> x = System.Math.Round x) $"whole numbers: {ticks}"
         }

@@ -69,3 +69,25 @@ let withSeed (seed: int64) (f: unit -> 'T) =
 module Json =
     let node (value: obj) : System.Text.Json.Nodes.JsonNode | null =
         System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize value)
+
+/// The suite's last line: "N passed, N failed".
+let summaryLine (passed: int) (failed: int) = $"{passed} passed, {failed} failed"
+
+/// Writes the summary alone on its line: a newline first (Expecto's progress display can leave escape codes with no
+/// newline after them), nothing after it, flushed, so `tail -1` of a log is exactly the summary.
+let writeSummary (out: TextWriter) (passed: int) (failed: int) =
+    out.Write("\n" + summaryLine passed failed + "\n")
+    out.Flush()
+
+[<Tests>]
+let summaryTests =
+  testList "Support" [
+    test "the suite's summary is the last line, alone, after whatever the progress display left" {
+        use out = new StringWriter()
+        out.Write "\u001b[0m\u001b[1000D\u001b[?25h"
+        writeSummary out 480 1
+        let lines = out.ToString().Split('\n')
+        Expect.equal lines[lines.Length - 2] "480 passed, 1 failed" "the line itself, no escape codes, no blanks"
+        Expect.equal lines[lines.Length - 1] "" "nothing after its newline"
+    }
+  ]

@@ -41,6 +41,15 @@ let private sameWeights (a: Collections.Generic.IDictionary<string, torch.Tensor
     Expect.equal (Set.ofSeq a.Keys) (Set.ofSeq b.Keys) "same tensors"
     for KeyValue(name, t) in a do Expect.isTrue (sameTensor t b[name]) $"{name} identical"
 
+/// The last weights of an uninterrupted run of configFor (the data writeMnist 24 8 writes is the same every time):
+/// trained once, for every test that compares a recovered run with it.
+let private straightWeights =
+    lazy (
+        use data = new TempFolder()
+        writeMnist data.Path false 24 8 |> ignore
+        let path, _ = withSeed 0L (fun () -> TrainCommand.trainInto (configFor data) (data.File "straight") false silent)
+        lastWeights path)
+
 /// Trains in this process into a new run directory whose store raises Killed at the first <paramref name="step"/> after epoch 1.
 let private trainKilledAt (config: TrainingConfig) (dir: string) (step: string) =
     let run = RunDirectory.Create(dir, "test", config, tinyNetwork)
@@ -105,13 +114,27 @@ let tests =
                     use data = new TempFolder()
                     writeMnist data.Path false 24 8 |> ignore
                     let config = configFor data
-                    let straight, _ = withSeed 0L (fun () -> TrainCommand.trainInto config (data.File "straight") false silent)
                     withSeed 0L (fun () -> trainKilledAt config (data.File "killed") step)
                     let _, resumed = withSeed 0L (fun () -> TrainCommand.trainInto config (data.File "killed") true silent)
-                    sameWeights (lastWeights straight) (lastWeights (data.File "killed"))
+                    sameWeights straightWeights.Value (lastWeights (data.File "killed"))
                     Expect.equal (resumed.Epochs |> Seq.map (fun m -> m.Epoch) |> List.ofSeq) [ 0; 1; 2 ] "each epoch recorded once"
                     Expect.equal (File.ReadAllLines(data.File "killed/metrics.csv").Length) 4 "header and three rows"
                 }
+            test "a run killed before its first checkpoint resumes from its start, or starts again, to an uninterrupted run's weights" {
+                use data = new TempFolder()
+                writeMnist data.Path false 24 8 |> ignore
+                let config = configFor data
+                for resume, dir in [ true, "resumed"; false, "again" ] do
+                    let killed = RunDirectory.Create(data.File dir, "test", config, tinyNetwork)
+                    killed.Metrics.Append(EpochMetrics(0, 0.1, 1.0, 10.0, 1.0, 10.0, 50.0, 1.0, 1.0, 1.0, readOnlyDict []))
+                    killed.Dispose() // killed after its first epoch's metrics row, before its checkpoint
+                    let _, summary = withSeed 0L (fun () -> TrainCommand.trainInto config (data.File dir) resume silent)
+                    sameWeights straightWeights.Value (lastWeights (data.File dir))
+                    Expect.equal [ for m in summary.Epochs -> m.Epoch ] [ 0; 1; 2 ] $"{dir}: each epoch recorded once"
+                    Expect.equal (File.ReadAllLines(data.File $"{dir}/metrics.csv").Length) 4 $"{dir}: the unfinished epoch's row dropped"
+                let finished = try (RunDirectory.Create(data.File "again", "test", config, tinyNetwork)).Dispose(); "" with :? RunException as e -> e.Message
+                Expect.stringContains finished "already exists; pass --resume" "a run with a checkpoint is never started again"
+            }
         ]
         test "a save interrupted in the former layout (last.old and last.tmp, no last) is recovered" {
             use folder = new TempFolder()
@@ -131,8 +154,8 @@ let tests =
             let refused = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? RunException as e -> e.Message
             Expect.stringContains refused "is in use by another snn process" "refused while held"
             first.Dispose()
-            let again = try RunDirectory.Open(RecordedRun.Read(data.File "run"), "test") |> ignore; "" with :? RunException as e -> e.Message
-            Expect.stringContains again "has no complete checkpoint" "lock released; refused only for having no checkpoint"
+            use again = RunDirectory.Open(RecordedRun.Read(data.File "run"), "test")
+            Expect.isFalse again.HasCheckpoint "lock released; a run without a checkpoint opens, to resume from its start"
         }
         test "resume refuses a network.snn edited after the run started, naming the file" {
             use data = new TempFolder()
@@ -180,6 +203,17 @@ let tests =
                             Expect.isTrue (torch.isfinite(t).all().item<bool>()) $"{folder}/{name} finite"
                 let skipped, _ = runCli (Array.append argv [| "--on-non-finite"; "skip"; "--run-dir"; data.File "skip" |])
                 Expect.notEqual skipped ExitCode.InternalError "skip mode ends cleanly (finished, or diverged weights refused)"
+            }
+            test "an empty or damaged state.json of the last checkpoint is a user error naming it and what to do" {
+                use data = new TempFolder()
+                writeMnist data.Path false 24 8 |> ignore
+                let config = (configFor data).With([ struct ("epochs", Json.node 1) ], "test")
+                TrainCommand.trainInto config (data.File "run") false silent |> ignore
+                for content in [ ""; "null"; "{\"EpochsDone\": " ] do
+                    File.WriteAllText(data.File "run/checkpoints/last/state.json", content)
+                    let message = try TrainCommand.trainInto config (data.File "run") true silent |> ignore; "" with :? RunException as e -> e.Message
+                    Expect.stringContains message "state.json is empty or damaged" $"names the file for '{content}'"
+                    Expect.stringContains message "delete the link" "says what to do"
             }
             test "a --run-dir that is a file, and eval of a run without a best checkpoint, are user errors" {
                 use data = new TempFolder()
