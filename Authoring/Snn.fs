@@ -58,6 +58,9 @@ let inline threshold v = arg "threshold" v
 let reset (mode: string) = ArgumentSyntax(name "reset", word mode)
 let inline resetValue v = arg "reset_value" v
 let detachReset (v: bool) = arg "detach_reset" v
+/// ALIF's adaptation time constant and threshold gain.
+let inline tauAdapt v = arg "tau_adapt" v
+let inline beta v = arg "beta" v
 /// The surrogate names of the language (Dsl/Model/Surrogates/SurrogateCatalog.cs); any other name is refused here.
 let surrogateNames = SnnDsl.Dsl.Model.Surrogates.SurrogateCatalog.Names |> List.ofSeq
 
@@ -94,10 +97,27 @@ let inline conv channels kernel (options: ArgumentSyntax list) = call "conv" (po
 let inline linear features (options: ArgumentSyntax list) = call "linear" (pos features :: options)
 let bn = call "bn" []
 let bnWith (options: ArgumentSyntax list) = call "bn" options
-let lif = call "lif" []
-let lifWith (options: ArgumentSyntax list) = call "lif" options
-let ifNeuron = call "if" []
-let ifWith (options: ArgumentSyntax list) = call "if" options
+/// The neuron kinds of the language (Dsl/Model/Neurons/NeuronCatalog.cs); any other kind is refused here.
+let neuronKinds = SnnDsl.Dsl.Model.Neurons.NeuronCatalog.Names |> List.ofSeq
+
+/// Refuses a kind the neuron catalog does not list, naming the ones it does.
+let knownNeuron (kind: string) =
+    if not (List.contains kind neuronKinds) then
+        invalidArg (nameof kind) $"""unknown neuron '{kind}'; the neurons are {String.concat ", " neuronKinds}"""
+
+/// A neuron layer of any catalog kind with its arguments, e.g. neuronLayer "alif" [ tauAdapt 4.0; beta 0.2 ].
+let neuronLayer (kind: string) (options: ArgumentSyntax list) =
+    knownNeuron kind
+    call kind options
+
+let lif = neuronLayer "lif" []
+let lifWith (options: ArgumentSyntax list) = neuronLayer "lif" options
+let ifNeuron = neuronLayer "if" []
+let ifWith (options: ArgumentSyntax list) = neuronLayer "if" options
+let plif = neuronLayer "plif" []
+let plifWith (options: ArgumentSyntax list) = neuronLayer "plif" options
+let alif = neuronLayer "alif" []
+let alifWith (options: ArgumentSyntax list) = neuronLayer "alif" options
 let inline avgpool kernel (options: ArgumentSyntax list) = call "avgpool" (pos kernel :: options)
 let globalAvgpool = call "avgpool" [ ArgumentSyntax(null, word "global") ]
 let inline maxpool kernel (options: ArgumentSyntax list) = call "maxpool" (pos kernel :: options)
@@ -156,7 +176,9 @@ let inline optional (paramName: string) value = ParameterSyntax(name paramName, 
 let input (dims: int list) = InputSyntax(ints dims) :> StatementSyntax
 /// An input shape with parameters in it, e.g. inputOf [ param "channels"; param "size"; param "size" ].
 let inputOf (dims: ExpressionSyntax list) = InputSyntax(list dims) :> StatementSyntax
-let neuron (kind: string) (options: ArgumentSyntax list) = NeuronDeclarationSyntax(name kind, syntaxList options) :> StatementSyntax
+let neuron (kind: string) (options: ArgumentSyntax list) =
+    knownNeuron kind
+    NeuronDeclarationSyntax(name kind, syntaxList options) :> StatementSyntax
 /// `init scheme`: the initialisation of every later conv and linear layer in the body, e.g. initDeclaration (normalInit 0.5).
 let initDeclaration (scheme: ExpressionSyntax) = InitDeclarationSyntax scheme :> StatementSyntax
 /// `block name(params) { ... }`.

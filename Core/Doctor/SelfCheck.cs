@@ -1,10 +1,11 @@
-// `snn doctor`'s self-check: one iteration of every estimator, the LIF kernel and the conv gradients on a device, against float64 on the CPU.
+// `snn doctor`'s self-check: one iteration of every estimator and neuron model, the LIF kernel and the conv gradients on a device, against float64 on the CPU.
 using System.Runtime.InteropServices;
 using SnnDsl.Core.Estimators;
 using SnnDsl.Core.Settings;
 using SnnDsl.Core.Layers;
 using SnnDsl.Core.Model;
 using SnnDsl.Dsl.Model;
+using SnnDsl.Dsl.Model.Neurons;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -33,6 +34,8 @@ public static class SelfCheck
     {
         var results = new List<CheckResult>();
         foreach (var kind in Enum.GetValues<EstimatorKind>()) results.Add(Guarded($"estimator {EstimatorNames.Of(kind)}", () => Estimator(kind, device, precision)));
+        foreach (var neuron in NeuronCatalog.All.Where(n => n.Name != NeuronCatalog.Lif.Name)) // LIF: the estimator checks above
+            results.Add(Guarded($"neuron {neuron.Name} (rate-m and bptt-m)", () => NeuronCheck(neuron.Name, device)));
         foreach (var (reset, detach) in new[] { (ResetMode.Soft, true), (ResetMode.Soft, false), (ResetMode.Hard, true), (ResetMode.Hard, false) })
             results.Add(Guarded($"LIF spike pass ({reset.ToString().ToLowerInvariant()} reset{(detach ? ", detached" : "")})", () => Lif(reset, detach, device)));
         results.Add(Guarded("conv gradients (10 output channels, stride 1)", () => ConvGradients(device, precision)));
@@ -54,18 +57,30 @@ public static class SelfCheck
     }
 
     /// <summary>conv(6, padding 1) - BN - LIF - avgpool - conv(10) - BN - LIF - global pool - linear(3), on [2, 8, 8] inputs.</summary>
-    public static NetworkSpec Network()
+    public static NetworkSpec Network() => Network(NeuronSpec.Paper);
+
+    /// <summary>The same network with another neuron (the paper's settings for that kind).</summary>
+    public static NetworkSpec Network(NeuronSpec neuron)
     {
-        var lif = NeuronSpec.Paper;
+        var lif = neuron;
         return new NetworkSpec("doctor", Shape.Of(2L, 8L, 8L), [
             new ConvSpec("conv1", 6, 3, Padding: 1), new BatchNormSpec("bn1"), new NeuronLayerSpec("lif1", lif), new AvgPoolSpec("pool", 2, 2),
             new ConvSpec("conv2", 10, 3, Padding: 1), new BatchNormSpec("bn2"), new NeuronLayerSpec("lif2", lif),
             new AdaptiveAvgPoolSpec("gap", 1), new FlattenSpec("flat"), new LinearSpec("fc", 3)]);
     }
 
-    static string? Estimator(EstimatorKind kind, Device device, Precision precision)
+    /// <summary>One rate-M and one BPTT-M iteration of the doctor network with another neuron model, against float64 on the CPU.</summary>
+    static string? NeuronCheck(string kind, Device device)
     {
-        var spec = Network();
+        foreach (var estimator in new[] { EstimatorKind.RateM, EstimatorKind.BpttM })
+            if (Estimator(estimator, device, Precision.Float32, Network(new NeuronSpec(Kind: kind))) is { } failure)
+                return $"{EstimatorNames.Of(estimator)}: {failure}";
+        return null;
+    }
+
+    static string? Estimator(EstimatorKind kind, Device device, Precision precision, NetworkSpec? network = null)
+    {
+        var spec = network ?? Network();
         using var generator = new Generator(7, CPU);
         long batch = precision == Precision.Float32 ? Batch : Bf16Tolerance.Batch;
         var input = rand([batch, 2, 8, 8], generator: generator) * 2.0;

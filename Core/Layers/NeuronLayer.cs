@@ -1,39 +1,54 @@
-// A layer of LIF/IF neurons in the three modes, recording the rate and eligibility for rate-BP in the spike pass.
+// A layer of spiking neurons (any model of the neuron catalog) in the three modes, recording what rate-BP's rate pass needs.
 using SnnDsl.Core.Neurons;
 using SnnDsl.Dsl.Model;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SnnDsl.Core.Layers;
 
 /// <summary>
-/// Spiking neurons. Multi-step and single-step both run <see cref="LifDynamics.Step"/> (multi-step calls without a
-/// graph on contiguous float32 CPU tensors run the same equations fused, <see cref="FusedLif"/>); the spike pass also
-/// accumulates the firing rate r = (1/T)Σ s_t and the eligibility e = (1/T)Σ sg_t·ρ_t. The rate pass returns r in
-/// value with gradient e: y = r + (e⊙x̄ − stopgrad(e⊙x̄)).
+/// Spiking neurons. Multi-step and single-step both run the model's step (<see cref="NeuronModel.Step"/>); multi-step
+/// calls without a graph on contiguous float32 CPU tensors run the fused kernel instead when the model is one it
+/// covers (<see cref="FusedLif.Applies(Tensor, NeuronModel)"/>). The spike pass also accumulates the firing rate
+/// r = (1/T)Σ s_t and the eligibilities; the rate pass returns r in value with the gradient the model defines
+/// (<see cref="NeuronModel.Rate"/>). Learnable neuron parameters (PLIF's w) are registered on this module.
 /// </summary>
-public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLayer(spec.Name, path)
+public sealed class NeuronLayer : SpikingLayer, INeuronParameters
 {
-    public LifParameters Parameters { get; } = LifParameters.From(spec.Neuron);
+    public NeuronLayer(NeuronLayerSpec spec, string path) : base(spec.Name, path)
+    {
+        Neuron = NeuronModel.Create(spec.Neuron);
+        foreach (var (name, initial) in Neuron.Learnable) register_parameter(name, new Parameter(tensor(initial, float32)));
+    }
 
-    /// <summary>Per-pass neuron state: membrane after reset, and the spike-pass sums of spikes and sg·ρ.</summary>
+    /// <summary>The neuron's equations.</summary>
+    public NeuronModel Neuron { get; }
+
+    /// <summary>Decay (PLIF: initial), threshold, reset and surrogate.</summary>
+    public LifParameters Parameters => Neuron.Constants;
+
+    /// <summary>The learnable parameters of the neuron, read from the module's registry (moves replace them).</summary>
+    public IReadOnlyList<Parameter> LearnableParameters => Neuron.Learnable.Select(l => Registry.Parameter(this, l.Name)).ToList();
+
+    public Tensor Parameter(string name) => Registry.Parameter(this, name);
+
+    /// <summary>Per-pass neuron state and record.</summary>
     sealed class Trace : IPassState
     {
-        public Tensor? V, SpikeSum, EligibilitySum;
-        public Sensitivity Rho = Sensitivity.Initial;
-        public int Steps;
-        public IEnumerable<Tensor?> Tensors => [V, SpikeSum, EligibilitySum, Rho.PerNeuron];
+        public readonly NeuronState State = new();
+        public IEnumerable<Tensor?> Tensors => State.Tensors;
     }
 
     /// <summary>
-    /// Use <see cref="FusedLif"/> for multi-step calls without a graph on contiguous float32 CPU tensors (the default);
-    /// false keeps the tensor-operation path everywhere (tests compare the two).
+    /// Use <see cref="FusedLif"/> where it applies (the default); false keeps the tensor-operation path everywhere
+    /// (tests compare the two).
     /// </summary>
     public bool Fused { get; set; } = true;
 
     // x: [T·B, ...] -> spikes [T·B, ...]
     public override Tensor MultiStep(Tensor x, PassContext ctx)
     {
-        var output = Fused && FusedLif.Applies(x) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
+        var output = Fused && FusedLif.Applies(x, Neuron) ? FusedMultiStep(x, ctx) : TensorMultiStep(x, ctx);
         ctx.ReportFiringRate(Path, output.mean());
         return output;
     }
@@ -41,8 +56,12 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     // one kernel call: the record holds the means already (Steps = 1), no membrane is kept
     Tensor FusedMultiStep(Tensor x, PassContext ctx)
     {
-        var (spikes, rate, eligibility) = FusedLif.Run(x, ctx.TimeSteps, Parameters, ctx.Record);
-        if (ctx.Record) ctx.State(this, () => new Trace { SpikeSum = rate, EligibilitySum = eligibility, Steps = 1 });
+        var (spikes, rate, eligibility) = FusedLif.Run(x, ctx.TimeSteps, Neuron, ctx.Record);
+        if (ctx.Record)
+        {
+            var state = ctx.State(this, () => new Trace()).State;
+            (state.SpikeSum, state.EligibilitySum, state.Steps) = (rate, eligibility, 1);
+        }
         return spikes;
     }
 
@@ -54,11 +73,9 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
         for (int t = 0; t < ctx.TimeSteps; t++)
         {
             using var input = xt[t];
-            spikes[t] = Advance(input, trace, ctx);
+            spikes[t] = Neuron.Step(trace.State, input, this, ctx.GradientForm, ctx.Record);
         }
-        trace.V?.Dispose(); // multi-step calls do not carry the membrane; the record keeps only the sums
-        trace.V = null;
-        trace.Rho = Sensitivity.Initial;
+        trace.State.DropCarried(); // multi-step calls do not carry the membrane; the record keeps only the sums
         if (ctx.Record) ctx.State(this, () => trace);
         var output = stack(spikes).view(x.shape);
         foreach (var s in spikes) s.Dispose(); // the stacked copy is what the next layer and the graph use
@@ -68,42 +85,29 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     // x: [B, ...] -> spikes [B, ...]; the membrane carries over to the next call of this pass
     public override Tensor SingleStep(Tensor x, PassContext ctx)
     {
-        var s = Advance(x, ctx.State(this, () => new Trace()), ctx);
-        ctx.Online?.Fired(this, s, Parameters.Decay);
+        var state = ctx.State(this, () => new Trace()).State;
+        var s = Neuron.Step(state, x, this, ctx.GradientForm, ctx.Record);
+        if (ctx.Online is { } online)
+        {
+            state.DetachCarried(); // online training: no gradient through time
+            online.Fired(this, s, trace => Neuron.DecayTrace(trace, this));
+        }
         ctx.ReportFiringRate(Path, s.mean());
         return s;
     }
 
-    Tensor Advance(Tensor x, Trace trace, PassContext ctx)
-    {
-        var (u, s, v) = LifDynamics.Step(trace.V, x, Parameters, ctx.GradientForm);
-        if (ctx.Record) Accumulate(trace, u, s);
-        trace.V?.Dispose(); // the graph keeps what backward needs; these handles would only hold memory to the scope's end
-        if (!ReferenceEquals(u, x)) u.Dispose();
-        trace.V = ctx.Online is null ? v : OnlinePass.Membrane(v); // online training: no gradient through time
-        trace.Steps++;
-        return s;
-    }
-
-    void Accumulate(Trace trace, Tensor u, Tensor s)
-    {
-        using var sg = LifDynamics.SurrogateDerivative(u, Parameters);
-        trace.EligibilitySum = trace.Rho.AccumulateInto(trace.EligibilitySum, sg);
-        if (trace.SpikeSum is null) trace.SpikeSum = s.clone();
-        else trace.SpikeSum.add_(s);
-        var previous = trace.Rho.PerNeuron;
-        trace.Rho = Eligibility.Next(trace.Rho, u, s, sg, Parameters);
-        previous?.Dispose();
-    }
-
-    // x̄: [B, ...] -> r [B, ...], gradient e⊙∂L/∂y
+    // x̄: [B, ...] -> r [B, ...], gradient as the model defines
     public override Tensor Rate(Tensor x, PassContext ctx)
     {
-        var (rate, eligibility) = RateAndEligibility(ctx);
-        using var ex = eligibility * x;
-        using var detached = ex.detach();
-        using var straightThrough = ex - detached;
-        return rate + straightThrough;
+        var state = Recorded(ctx);
+        return Neuron.Rate(state, x, this);
+    }
+
+    NeuronState Recorded(PassContext ctx)
+    {
+        var state = ctx.Recorded<Trace>(this, Path).State;
+        state.ToMeans();
+        return state;
     }
 
     /// <summary>
@@ -112,15 +116,10 @@ public sealed class NeuronLayer(NeuronLayerSpec spec, string path) : SpikingLaye
     /// </summary>
     public (Tensor Rate, Tensor Eligibility) RateAndEligibility(PassContext ctx)
     {
-        var trace = ctx.Recorded<Trace>(this, Path);
-        if (trace.Steps > 1)
-        {
-            trace.SpikeSum!.div_(trace.Steps);
-            trace.EligibilitySum!.div_(trace.Steps);
-            trace.Steps = 1;
-        }
-        trace.V?.Dispose();
-        trace.V = null;
-        return (trace.SpikeSum!, trace.EligibilitySum!);
+        var state = Recorded(ctx);
+        return (state.SpikeSum!, state.EligibilitySum!);
     }
+
+    /// <summary>PLIF: the recorded decay eligibility e_λ = (1/T)·Σ sg_t·∂u_t/∂λ (null for models without a learnable decay).</summary>
+    public Tensor? DecayEligibility(PassContext ctx) => Recorded(ctx).DecayEligibilitySum;
 }

@@ -23,25 +23,17 @@ public sealed class OnlinePass(bool presynapticTraces) : IPassState
     /// <summary>The traces carried to the next step (the companions belong to the current step's scope).</summary>
     public IEnumerable<Tensor?> Tensors => _traces.Values;
 
-    /// <summary>The membrane to carry to the next step: detached (its handle <paramref name="v"/> is released).</summary>
-    public static Tensor Membrane(Tensor v)
-    {
-        if (!v.requires_grad) return v;
-        var detached = v.detach();
-        v.Dispose();
-        return detached;
-    }
-
     /// <summary>
-    /// A neuron layer fired <paramref name="spikes"/> with decay λ: the trace advances, and while a graph is built the
-    /// spikes get a companion whose value is the trace and whose gradient flows to the spikes.
+    /// A neuron layer fired <paramref name="spikes"/>; <paramref name="decay"/> gives λ·â with the layer's membrane decay
+    /// (the neuron model's own: PLIF's current learnable one). The trace advances, and while a graph is built the spikes
+    /// get a companion whose value is the trace and whose gradient flows to the spikes.
     /// </summary>
-    public void Fired(object layer, Tensor spikes, double decay)
+    public void Fired(object layer, Tensor spikes, Func<Tensor, Tensor> decay)
     {
         if (!PresynapticTraces) return;
         Tensor trace;
         using (no_grad())
-            trace = _traces.TryGetValue(layer, out var previous) ? previous.mul(decay).add_(spikes) : spikes.detach().clone();
+            trace = _traces.TryGetValue(layer, out var previous) ? decay(previous).add_(spikes) : spikes.detach().clone();
         _traces[layer] = trace; // the replaced trace is freed by the estimator's step bookkeeping
         if (!is_grad_enabled() || !spikes.requires_grad) return;
         using var straightThrough = spikes - spikes.detach();

@@ -25,6 +25,9 @@ public static class FusedLif
     /// <summary>What one call produced: spikes [T·B, ...]; with recording, r and e [B, ...] (means over T).</summary>
     public readonly record struct Output(Tensor Spikes, Tensor? Rate, Tensor? Eligibility);
 
+    /// <summary>True when the kernel runs this layer: a model it covers (LIF, IF) on an input it handles.</summary>
+    public static bool Applies(Tensor x, NeuronModel neuron) => neuron.Fused && Applies(x);
+
     /// <summary>True for inputs the kernel handles: contiguous float32 CPU tensors outside any autograd graph.</summary>
     public static bool Applies(Tensor x) =>
         x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && !(x.requires_grad && is_grad_enabled()) && x.is_contiguous();
@@ -33,8 +36,10 @@ public static class FusedLif
     public static int VectorBits => Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 32;
 
     /// <summary>x: [T·B, ...] time-major → spikes of x's shape; <paramref name="record"/> also gives r and e [B, ...].</summary>
-    public static Output Run(Tensor x, int timeSteps, LifParameters p, bool record)
+    public static Output Run(Tensor x, int timeSteps, NeuronModel neuron, bool record)
     {
+        if (!neuron.Fused) throw new ArgumentException($"the fused kernel runs LIF and IF neurons, not '{neuron.Spec.Kind}'", nameof(neuron));
+        var p = neuron.Constants;
         if (!Applies(x)) throw new ArgumentException("the fused LIF kernel takes contiguous float32 CPU tensors without a graph", nameof(x));
         if (x.shape[0] % timeSteps != 0) throw new ArgumentException($"expected [T·B, ...] with T = {timeSteps}, got leading size {x.shape[0]}", nameof(x));
         long neurons = x.numel() / timeSteps;

@@ -12,7 +12,11 @@ public sealed record LifParameters(double Decay, double Threshold, ResetMode Res
         new(spec.Decay, spec.Threshold, spec.Reset, spec.ResetValue, spec.DetachReset, Surrogate.From(spec.SurrogateOrDefault));
 }
 
-/// <summary>One time step of a LIF neuron; every mode (BPTT-M/S, the rate-BP spike pass) calls these and nothing else.</summary>
+/// <summary>
+/// One time step of a LIF neuron: the equations of <see cref="LifNeuron"/> (lif, if), and the fire and reset that PLIF
+/// shares. On tensors every mode (BPTT-M/S, online training, the rate-BP spike pass) runs them through the neuron
+/// model; <see cref="FusedLif"/> runs the same arithmetic for LIF and IF only.
+/// </summary>
 public static class LifDynamics
 {
     /// <summary>charge: u_t = λ·v_{t−1} + x_t (v_{−1} = 0, passed as null; then u_0 is x itself).</summary>
@@ -65,7 +69,8 @@ public static class Eligibility
         (ResetMode.Soft, true) => null,
         (ResetMode.Soft, false) => 1.0 - sg * p.Threshold,
         (ResetMode.Hard, true) => 1.0 - s,
-        _ => (1.0 - s) + (p.ResetValue - u) * sg,
+        (ResetMode.Hard, false) => (1.0 - s) + (p.ResetValue - u) * sg,
+        _ => throw new ArgumentOutOfRangeException(nameof(p), p.Reset, "unknown reset mode"),
     };
 
     /// <summary>ρ_{t+1} from ρ_t: a number when the reset derivative is 1 for all neurons, a tensor otherwise.</summary>

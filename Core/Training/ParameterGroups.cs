@@ -8,7 +8,7 @@ using SnnDsl.Core.Settings;
 
 namespace SnnDsl.Core.Training;
 
-/// <summary>Splits parameters into those that take weight decay (conv/linear weights) and those that do not (BN, biases).</summary>
+/// <summary>Splits parameters into those that take weight decay (conv/linear weights) and those that do not (BN, biases, neuron parameters such as PLIF's w).</summary>
 public static class ParameterGroups
 {
     public static (IReadOnlyList<Parameter> Decayed, IReadOnlyList<Parameter> NotDecayed) Split(SpikingNetwork network)
@@ -21,6 +21,7 @@ public static class ParameterGroups
             {
                 case WeightedLayer w: decayed.Add(w.Weight); if (w.Bias is not null) notDecayed.Add(w.Bias); break;
                 case BatchNormLayer b: notDecayed.Add(b.Weight); notDecayed.Add(b.Bias); break;
+                case NeuronLayer n: notDecayed.AddRange(n.LearnableParameters); break; // PLIF's w: a neuron constant, not a weight
             }
         }
         return (decayed, notDecayed);

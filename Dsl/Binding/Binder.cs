@@ -150,10 +150,9 @@ public sealed partial class Binder
     {
         var kindName = declaration.Kind.Text;
         if (!LayerFactory.IsNeuron(kindName)) { diagnostics.UnknownNeuron(source, declaration.Kind.Span, kindName); return; }
-        var kind = LayerFactory.NeuronKindOf(kindName);
         var args = arguments.Bind(LayerFactory.Signatures[kindName], declaration.Kind, declaration.Arguments, scope);
-        if (args is not null && factory.Neuron(scope.Neuron(kind), args, kindName, scope) is { } spec)
-            scope.SetNeuron(kind, spec);
+        if (args is not null && factory.Neuron(scope.Neuron(kindName), args, kindName, scope) is { } spec)
+            scope.SetNeuron(kindName, spec);
     }
 
     void Init(InitDeclarationSyntax declaration, Scope scope)

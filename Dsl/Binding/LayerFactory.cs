@@ -1,6 +1,7 @@
 // The built-in layers: their signatures, and how their arguments become layer records (sizes checked before anything is built).
 using SnnDsl.Dsl.Diagnostics;
 using SnnDsl.Dsl.Model;
+using SnnDsl.Dsl.Model.Neurons;
 using SnnDsl.Dsl.Model.Surrogates;
 using SnnDsl.Dsl.Syntax;
 using SnnDsl.Dsl.Text;
@@ -14,7 +15,6 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
     /// <summary>Largest kernel, stride, padding or dilation.</summary>
     public const long MaxWindow = 4096;
 
-    static readonly string[] NeuronParameters = ["tau", "decay", "threshold", "reset", "reset_value", "detach_reset", "surrogate"];
     public static readonly IReadOnlyList<string> InitSchemes = ["default", "normal", "kaiming_normal"];
 
     public static readonly IReadOnlyDictionary<string, Signature> Signatures = new[]
@@ -22,23 +22,19 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         new Signature("conv", ["channels", "kernel", "stride", "padding", "bias", "groups", "dilation", "init"], 2, ["channels", "kernel"]),
         new Signature("linear", ["features", "bias", "init"], 1, ["features"]),
         new Signature("bn", ["eps", "momentum"], 0, []),
-        new Signature("lif", NeuronParameters, 0, []),
-        new Signature("if", NeuronParameters.Where(p => p is not ("tau" or "decay")).ToArray(), 0, []),
         new Signature("avgpool", ["kernel", "stride", "padding"], 1, ["kernel"]),
         new Signature("maxpool", ["kernel", "stride", "padding"], 1, ["kernel"]),
         new Signature("adaptive_avgpool", ["size"], 1, []),
         new Signature("flatten", [], 0, []),
         new Signature("dropout", ["p"], 1, ["p"]),
         new Signature("identity", [], 0, []),
-    }.ToDictionary(s => s.Name);
+    }.Concat(NeuronCatalog.All.Select(n => new Signature(n.Name, n.Arguments, 0, []))).ToDictionary(s => s.Name);
 
     SourceText Source => source;
     DiagnosticBag Diagnostics => diagnostics;
     Evaluator Evaluator => evaluator;
 
-    public static bool IsNeuron(string name) => name is "lif" or "if";
-
-    public static NeuronKind NeuronKindOf(string name) => name == "if" ? NeuronKind.If : NeuronKind.Lif;
+    public static bool IsNeuron(string name) => NeuronCatalog.Find(name) is not null;
 
     /// <summary>The layer record for a built-in layer call, or null after reporting what is wrong.</summary>
     public LayerSpec? Create(string name, string kind, Dictionary<string, BoundArgument> args, Scope scope)
@@ -49,7 +45,7 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
             "conv" => Conv(name, reader),
             "linear" => reader.Size("features") is { } f && reader.Flag("bias", true) is { } b ? new LinearSpec(name, f, b, LayerInit(reader)) : null,
             "bn" => reader.Real("eps", 1e-5, 0, 1, false) is { } eps && reader.Real("momentum", 0.1, 0, 1) is { } m ? new BatchNormSpec(name, eps, m) : null,
-            "lif" or "if" => Neuron(scope.Neuron(NeuronKindOf(kind)), reader) is { } n ? new NeuronLayerSpec(name, n) : null,
+            _ when IsNeuron(kind) => Neuron(scope.Neuron(kind), reader) is { } n ? new NeuronLayerSpec(name, n) : null,
             "avgpool" => AvgPool(name, reader),
             "maxpool" => reader.Window("kernel", null, 1) is { } k && reader.Window("stride", k, 1) is { } s && reader.Window("padding", 0, 0) is { } p
                 ? new MaxPoolSpec(name, k, s, p) : null,
@@ -146,16 +142,19 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
         if (r.Has("tau") && r.Has("decay")) return r.Conflict("tau", "decay");
         if (r.Real("tau", tau, 1, double.PositiveInfinity) is { } t) tau = t;
         if (r.Has("decay") && r.Real("decay", 0, 0, 1, true, false) is { } decay) tau = NeuronSpec.FromDecay(decay).Tau;
+        if (defaults.Kind == NeuronCatalog.Plif.Name && tau <= 1 && !r.Failed) return r.OutOfRange(r.Has("decay") ? "decay" : "tau", "a time constant above 1 (a decay above 0): the learnable w starts at −ln(τ − 1)");
         var threshold = r.Real("threshold", defaults.Threshold, 0, double.PositiveInfinity, false);
         var reset = r.Word("reset", defaults.Reset == ResetMode.Soft ? "soft" : "hard", ["soft", "hard"]);
         var resetValue = r.Real("reset_value", defaults.ResetValue, double.NegativeInfinity, double.PositiveInfinity);
         var detach = r.Flag("detach_reset", defaults.DetachReset);
         var surrogate = r.Has("surrogate") ? Surrogate(r) : defaults.Surrogate;
+        var tauAdapt = r.Real("tau_adapt", defaults.TauAdapt, 1, double.PositiveInfinity);
+        var beta = r.Real("beta", defaults.Beta, double.NegativeInfinity, double.PositiveInfinity);
         if (r.Failed) return null;
         return defaults with
         {
             Tau = tau, Threshold = threshold!.Value, Reset = reset == "hard" ? ResetMode.Hard : ResetMode.Soft,
-            ResetValue = resetValue!.Value, DetachReset = detach!.Value, Surrogate = surrogate,
+            ResetValue = resetValue!.Value, DetachReset = detach!.Value, Surrogate = surrogate, TauAdapt = tauAdapt!.Value, Beta = beta!.Value,
         };
     }
 
@@ -272,6 +271,22 @@ public sealed class LayerFactory(SourceText source, DiagnosticBag diagnostics, E
             Failed = true;
             return false;
         }
+
+        public NeuronSpec? OutOfRange(string name, string range)
+        {
+            var arg = args.TryGetValue(name, out var given) ? given : null;
+            if (arg is not null)
+                factory.Diagnostics.ValueOutOfRange(factory.Source, arg.Span, What(name), range, DescribeNumber(arg.Value));
+            Failed = true;
+            return null;
+        }
+
+        static string DescribeNumber(Value value) => value switch
+        {
+            IntValue i => i.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            FloatValue f => f.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            _ => value.Describe(),
+        };
 
         public NeuronSpec? Conflict(string first, string second)
         {

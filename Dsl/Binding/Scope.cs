@@ -6,7 +6,7 @@ namespace SnnDsl.Dsl.Binding;
 public sealed class Scope(Scope? parent)
 {
     readonly Dictionary<string, Value> variables = [];
-    readonly Dictionary<NeuronKind, NeuronSpec> neurons = [];
+    readonly Dictionary<string, NeuronSpec> neurons = [];
 
     public void Define(string name, Value value) => variables[name] = value;
 
@@ -17,14 +17,14 @@ public sealed class Scope(Scope? parent)
 
     InitSpec? init;
 
-    public void SetNeuron(NeuronKind kind, NeuronSpec spec) => neurons[kind] = spec;
+    public void SetNeuron(string kind, NeuronSpec spec) => neurons[kind] = spec;
 
     public void SetInit(InitSpec spec) => init = spec;
 
     /// <summary>The initialisation of conv and linear layers: the nearest `init` declaration; null (PyTorch's default) when none.</summary>
     public InitSpec? Init => init ?? parent?.Init;
 
-    /// <summary>The defaults for a neuron kind: the nearest declaration, else the paper's LIF (IF: the same without leak).</summary>
-    public NeuronSpec Neuron(NeuronKind kind) =>
+    /// <summary>The defaults for a neuron kind: the nearest declaration, else the paper's LIF settings for that kind.</summary>
+    public NeuronSpec Neuron(string kind) =>
         neurons.TryGetValue(kind, out var spec) ? spec : parent?.Neuron(kind) ?? new NeuronSpec(Kind: kind);
 }

@@ -151,7 +151,7 @@ public sealed class DiagnosticBag
         Error("SNN0117", source, span, $"unknown shortcut '{name}'{HintOr(name, ["auto", "identity"], "; write 'auto', 'identity' or '{ layers }'")}");
 
     public void UnknownNeuron(SourceText source, TextSpan span, string name) =>
-        Error("SNN0118", source, span, $"unknown neuron kind '{name}'{HintOr(name, ["lif", "if"], "; neurons are 'lif' and 'if'")}");
+        Error("SNN0118", source, span, $"unknown neuron kind '{name}'{HintOr(name, Model.Neurons.NeuronCatalog.Names, "; the neurons are " + List(Model.Neurons.NeuronCatalog.Names))}");
 
     public void UnknownChoice(SourceText source, TextSpan span, string what, string name, IReadOnlyList<string> choices) =>
         Error("SNN0119", source, span, $"{what} cannot be '{name}'{HintOr(name, choices, "; choose one of " + List(choices))}");

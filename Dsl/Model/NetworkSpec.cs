@@ -15,14 +15,6 @@ public sealed record Shape(IReadOnlyList<long> Dims)
 
 public enum ResetMode { Soft, Hard }
 
-public enum NeuronKind
-{
-    /// <summary>Leaky integrate-and-fire: u_t = λ·v_{t-1} + x_t.</summary>
-    Lif,
-    /// <summary>Integrate-and-fire: LIF with λ = 1 (no leak).</summary>
-    If,
-}
-
 /// <summary>
 /// A surrogate gradient: a name of <see cref="Surrogates.SurrogateCatalog"/> and its argument values (in the order of its
 /// <see cref="Surrogates.SurrogateInfo.Arguments"/>). An unknown name or an argument out of range is refused here.
@@ -62,20 +54,29 @@ public sealed record SurrogateSpec
 }
 
 /// <summary>
-/// Neuron dynamics (docs/rate-bp.md §1). Tau is the membrane time constant; the decay is λ = 1 − 1/τ
-/// (IF neurons: λ = 1). Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft reset, detached.
+/// Neuron dynamics (docs/rate-bp.md §1). Kind is a name of <see cref="Neurons.NeuronCatalog"/> ("lif", "if", "plif",
+/// "alif"). Tau is the membrane time constant; the decay is λ = 1 − 1/τ (IF neurons: λ = 1; PLIF: the initial λ of its
+/// learnable decay). TauAdapt and Beta are ALIF's adaptation time constant (λ_a = 1 − 1/tau_adapt) and the threshold's
+/// gain per unit of adaptation; other kinds ignore them. Defaults are the paper's: τ = 1.25 (λ = 0.2), V_th = 1, soft
+/// reset, detached.
 /// </summary>
 public sealed record NeuronSpec(
-    NeuronKind Kind = NeuronKind.Lif,
+    string Kind = "lif",
     double Tau = 1.25,
     double Threshold = 1.0,
     ResetMode Reset = ResetMode.Soft,
     double ResetValue = 0.0,
     bool DetachReset = true,
-    SurrogateSpec? Surrogate = null)
+    SurrogateSpec? Surrogate = null,
+    double TauAdapt = 2.0,
+    double Beta = 0.5)
 {
+    /// <summary>The catalog entry of <see cref="Kind"/>; an unknown kind is an error naming it.</summary>
+    public Neurons.NeuronInfo Info => Neurons.NeuronCatalog.Get(Kind);
     public SurrogateSpec SurrogateOrDefault => Surrogate ?? SurrogateSpec.Sigmoid();
-    public double Decay => Kind == NeuronKind.If ? 1.0 : 1.0 - 1.0 / Tau;
+    public double Decay => Kind == "if" ? 1.0 : 1.0 - 1.0 / Tau;
+    /// <summary>ALIF's adaptation decay λ_a = 1 − 1/tau_adapt.</summary>
+    public double AdaptationDecay => 1.0 - 1.0 / TauAdapt;
     public static NeuronSpec Paper => new();
     /// <summary>A neuron with decay λ given directly (τ = 1 / (1 − λ)).</summary>
     public static NeuronSpec FromDecay(double decay) => new(Tau: 1.0 / (1.0 - decay));
@@ -118,7 +119,7 @@ public sealed record LinearSpec(string Name, long OutFeatures, bool Bias = true,
 
 public sealed record BatchNormSpec(string Name, double Eps = 1e-5, double Momentum = 0.1) : LayerSpec(Name);
 
-/// <summary>A spiking neuron layer (LIF or IF) with its fully resolved parameters.</summary>
+/// <summary>A spiking neuron layer (any kind of the neuron catalog) with its fully resolved parameters.</summary>
 public sealed record NeuronLayerSpec(string Name, NeuronSpec Neuron) : LayerSpec(Name);
 
 public sealed record AvgPoolSpec(string Name, int Kernel, int Stride, int Padding = 0) : LayerSpec(Name);

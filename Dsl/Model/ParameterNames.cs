@@ -43,6 +43,9 @@ public static class ParameterNames
                 yield return new(Name("weight"), Shape.Of(l.OutFeatures, row.Input[0]), false);
                 if (l.Bias) yield return new(Name("bias"), Shape.Of(l.OutFeatures), false);
                 break;
+            case NeuronLayerSpec n:
+                foreach (var learnable in n.Neuron.Info.Learnable) yield return new(Name(learnable), Shape.Of(), false);
+                break;
             case BatchNormSpec:
                 long channels = row.Input[0];
                 yield return new(Name("weight"), Shape.Of(channels), false);

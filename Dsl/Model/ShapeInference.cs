@@ -83,7 +83,7 @@ public static class ShapeInference
         ConvSpec => "conv",
         LinearSpec => "linear",
         BatchNormSpec => "bn",
-        NeuronLayerSpec n => n.Neuron.Kind == NeuronKind.If ? "if" : "lif",
+        NeuronLayerSpec n => n.Neuron.Kind,
         AvgPoolSpec => "avgpool",
         MaxPoolSpec => "maxpool",
         AdaptiveAvgPoolSpec => "adaptive_avgpool",
@@ -124,8 +124,8 @@ public static class ShapeInference
                 if (input.Rank != 3 && input.Rank != 1)
                     throw new ShapeException(path, $"bn '{path}' expects [C, H, W] or [C], got {input}");
                 return (input, 2 * input[0], 0, 0);
-            case NeuronLayerSpec:
-                return (input, 0, 0, input.Elements);
+            case NeuronLayerSpec n:
+                return (input, n.Neuron.Info.Learnable.Count, 0, input.Elements); // one scalar per learnable parameter
             case AvgPoolSpec p:
                 return (Pool(path, "avgpool", input, p.Kernel, p.Stride, p.Padding), 0, 0, 0);
             case MaxPoolSpec p:

@@ -63,15 +63,16 @@ let tests =
             Expect.isFalse (FusedLif.Applies(x.clone().requires_grad_(true))) "a graph keeps the tensor path"
             Expect.isFalse (FusedLif.Applies(x.t())) "non-contiguous keeps the tensor path"
         }
-        for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
-            for detach in [ true; false ] do
-                for surrogate in surrogates do
-                    test $"{reset} reset to {resetValue}, detach_reset = {detach}, {surrogate}" {
-                        let spec = NeuronSpec(Tau = 1.25, Threshold = 1.0, Reset = reset, ResetValue = resetValue, DetachReset = detach, Surrogate = surrogate)
-                        compare spec 4 [ 3L; 5L; 7L; 9L ] // 945 neurons per step: vector body and scalar tail
-                    }
+        for kind in [ for n in SnnDsl.Dsl.Model.Neurons.NeuronCatalog.All do if n.Fused then yield n.Name ] do // every neuron it covers
+            for reset, resetValue in [ ResetMode.Soft, 0.0; ResetMode.Hard, 0.0; ResetMode.Hard, -0.3 ] do
+                for detach in [ true; false ] do
+                    for surrogate in surrogates do
+                        test $"{kind}, {reset} reset to {resetValue}, detach_reset = {detach}, {surrogate}" {
+                            let spec = NeuronSpec(Kind = kind, Tau = 1.25, Threshold = 1.0, Reset = reset, ResetValue = resetValue, DetachReset = detach, Surrogate = surrogate)
+                            compare spec 4 [ 3L; 5L; 7L; 9L ] // 945 neurons per step: vector body and scalar tail
+                        }
         test "many neuron blocks in parallel (T = 6, 18,432 neurons per step), IF neuron, λ = 1" {
-            compare (NeuronSpec(Kind = NeuronKind.If, Threshold = 0.7)) 6 [ 8L; 16L; 12L; 12L ]
+            compare (NeuronSpec(Kind = "if", Threshold = 0.7)) 6 [ 8L; 16L; 12L; 12L ]
         }
         test "a graph-building call (BPTT) takes the tensor path and still matches the fused spike pass" {
             let fused, _ = layerPair NeuronSpec.Paper

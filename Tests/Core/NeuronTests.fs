@@ -73,7 +73,7 @@ let tests =
             test "a membrane exactly at threshold fires (H(0) = 1)" {
                 Expect.equal (trajectory (neuron ResetMode.Soft 0.0 true) [ 1.0f ]) [ 1f, 0f ] "fires at u = V_th" }
             test "IF neurons do not leak" {
-                expectTrajectory (NeuronSpec(Kind = NeuronKind.If)) [ 0.4f; 0.4f; 0.4f ] [ 0f, 0.4f; 0f, 0.8f; 1f, 0.2f ] }
+                expectTrajectory (NeuronSpec(Kind = "if")) [ 0.4f; 0.4f; 0.4f ] [ 0f, 0.4f; 0f, 0.8f; 1f, 0.2f ] }
         ]
         testList "surrogates" [
             for sg in surrogates do

@@ -116,6 +116,15 @@ let tests =
             Expect.equal surrogateNames (List.ofSeq SnnDsl.Dsl.Model.Surrogates.SurrogateCatalog.Names) "the catalog's names"
             Expect.throwsT<System.ArgumentException> (fun () -> surrogate "gaussian" 1.0 |> ignore) "unknown surrogate"
         }
+        test "every neuron kind from F#: the catalog's kinds and arguments; an unknown kind is refused at once" {
+            let text = "snn 1\n\nnetwork n {\n  input [4]\n  neuron alif(tau_adapt = 4, beta = 0.2)\n  plif(tau = 3)\n  alif\n}\n"
+            let tree = network "n" [] [ input [ 4 ]; neuron "alif" [ tauAdapt 4; beta 0.2 ]; plifWith [ tau 3 ]; alif ]
+            Expect.equal (Snn.format tree) text "the same text"
+            Expect.isEmpty (Snn.compile tree).Diagnostics "compiles"
+            Expect.equal neuronKinds (List.ofSeq SnnDsl.Dsl.Model.Neurons.NeuronCatalog.Names) "the catalog's kinds"
+            Expect.throwsT<System.ArgumentException> (fun () -> neuronLayer "izhikevich" [] |> ignore) "unknown kind"
+            Expect.throwsT<System.ArgumentException> (fun () -> neuron "izhikevich" [] |> ignore) "unknown declaration"
+        }
         test "negative numbers become negation, as the parser reads them" {
             let tree = network "n" [ optional "shift" -2; optional "scale" -0.5 ] [ input [ 1 ] ]
             let struct (parsed, _) = Compiler.Parse(Snn.format tree, "n.snn")
