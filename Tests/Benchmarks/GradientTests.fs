@@ -69,7 +69,7 @@ let tests =
             File.Delete out
             Expect.equal (SnnDsl.Runner.Program.execute [| "grad"; file; "--steps"; "2" |]) 1 "no batch source"
         }
-        test "snn grad --device: an unknown device, or CUDA on a machine without it, is one sentence and exit 1" {
+        testSequenced <| test "snn grad --device: an unknown device, or CUDA on a machine without it, is one sentence and exit 1" {
             let file = Path.Combine(repoRoot, "examples", "networks", "fashion_cnn.snn")
             let refused (device: string) =
                 let code, _, err = runCli [| "grad"; file; "--synthetic"; "--device"; device |]

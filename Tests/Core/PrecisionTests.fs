@@ -47,7 +47,7 @@ let private intoBatchNorm (name: string) = name = "feature.0.bias" || name = "fe
 /// tolerance is therefore meaningless (the relative L2 error of a gradient is 2-17 % here); what must hold is the
 /// update: each gradient's direction (cosine) and size (norm ratio). Measured on this CPU (AVX512-BF16): loss within
 /// 0.19 % (golden) and 0.024 % (fashion_cnn), every gradient's cosine 0.985-1.000 (SLTT-K, one drawn step of four,
-/// lowest), norms within 8 %. The bounds below leave that margin; libtorch's bf16 channel fault, left in, gives
+/// lowest), norms within 3 %. The bounds below leave that margin; libtorch's bf16 channel fault, left in, gives
 /// cosines of 0.2-0.4.
 let private expectClosePrecisions (build, input, labels) kind (skip: string -> bool) =
     use _ = torch.NewDisposeScope()

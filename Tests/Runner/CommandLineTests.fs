@@ -1,4 +1,5 @@
 // A bad flag value or an unknown flag: one `snn: error:` line naming the flag and pointing to the command's --help, exit 1.
+// Sequenced: runCli redirects the process's console, which tests running in parallel would share.
 module SnnDsl.Tests.Runner.CommandLineTests
 
 open Expecto
@@ -11,7 +12,7 @@ let private run (argv: string list) =
 
 [<Tests>]
 let tests =
-    testList "Runner.CommandLine" [
+    testSequenced <| testList "Runner.CommandLine" [
         test "a bad flag value is one line naming the flag, with a pointer to --help, exit 1" {
             let code, lines = run [ "train"; "--lr"; "abc" ]
             Expect.equal code 1 "exit 1"

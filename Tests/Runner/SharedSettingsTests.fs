@@ -1,4 +1,5 @@
 // bench, grad and doctor read their shared flags through train's settings sections: one check, one message, one default each.
+// Sequenced: runCli redirects the process's console, which tests running in parallel would share.
 module SnnDsl.Tests.Runner.SharedSettingsTests
 
 open System.IO
@@ -22,7 +23,7 @@ let private refusal (argv: string list) =
 
 [<Tests>]
 let tests =
-    testList "Runner.SharedSettings" [
+    testSequenced <| testList "Runner.SharedSettings" [
         test "a bad --threads is refused by train, bench, grad and doctor with the same sentence" {
             let lines =
                 [ refusal [ "train"; "--threads"; "999"; "--print-config" ]
