@@ -15,6 +15,9 @@ let main argv =
     // oversubscribed. (Results do not depend on it: an earlier flakiness blamed on threads was libtorch's conv
     // input-gradient bug, fixed in Core/Layers/LinearLayers.cs and tested in Tests/Core/ConvLayerTests.fs.)
     TorchSharp.torch.set_num_threads 1
+    // no forced collection between steps of tests running on parallel threads (NativeMemory.CollectsAfterSteps); the
+    // memory soaks (SNNDSL_SOAK=1) measure the training process's behaviour and keep it
+    if System.Environment.GetEnvironmentVariable "SNNDSL_SOAK" <> "1" then NativeMemory.CollectsAfterSteps <- false
     // the counts are kept when Expecto prints its summary, and the plain line is written after Expecto has finished
     let counts = ref None
     let keepCounts (printer: TestPrinters) =

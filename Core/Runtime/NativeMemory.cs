@@ -49,11 +49,20 @@ public static class NativeMemory
     }
 
     /// <summary>
+    /// Whether <see cref="CollectFinalizable"/> collects (true). The test process turns it off: there many tests train
+    /// on parallel threads, and a blocking collection from one runs TorchSharp finalizers while another thread's native
+    /// call may still use a handle whose object it no longer references (suspected behind rare "Unknown scalar type"
+    /// errors in parallel suite runs). A training process calls it between steps on its one training thread.
+    /// </summary>
+    public static bool CollectsAfterSteps { get; set; } = true;
+
+    /// <summary>
     /// Runs the finalizers of TorchSharp objects the last step dropped (Scalar handles are freed only by the finalizer):
     /// their small native blocks otherwise split the heap's holes, and resident memory grows with every step.
     /// </summary>
     public static void CollectFinalizable()
     {
+        if (!CollectsAfterSteps) return;
         GC.Collect();
         GC.WaitForPendingFinalizers();
     }
