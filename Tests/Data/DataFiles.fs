@@ -53,6 +53,18 @@ let randomBytes (seed: int) (n: int) =
     bytes
 
 /// Writes the four MNIST-style files (train n, test m; 6×5 images) and returns their contents.
+/// A tiny network for the 1x6x5 images writeMnist writes, with dropout (which draws from torch's generator, so resume
+/// must restore it).
+let tinyMnistNetwork = """snn 1
+network tiny(classes = 10) {
+  input [1, 6, 5]
+  neuron lif(tau = 2.0)
+  conv(4, 3); bn; lif
+  flatten; dropout(0.25)
+  linear(classes)
+}
+"""
+
 let writeMnist (folder: string) (gz: bool) (nTrain: int) (nTest: int) =
     let ext = if gz then ".gz" else ""
     let write prefix n seed =

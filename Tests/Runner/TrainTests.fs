@@ -17,16 +17,7 @@ open SnnDsl.Runner.Commands
 open SnnDsl.Tests.Support
 open SnnDsl.Tests.Data.DataFiles
 
-/// A tiny network for the generated 1×6×5 MNIST-format images, with dropout so that resume must restore torch's generator.
-let private tinyNetwork = """snn 1
-network tiny(classes = 10) {
-  input [1, 6, 5]
-  neuron lif(tau = 2.0)
-  conv(4, 3); bn; lif
-  flatten; dropout(0.25)
-  linear(classes)
-}
-"""
+let private tinyNetwork = tinyMnistNetwork
 
 let private configFor (folder: TempFolder) estimator =
     let network = folder.File "tiny.snn"

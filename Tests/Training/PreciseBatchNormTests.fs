@@ -45,16 +45,7 @@ let private expectedStatistics (batches: int) (copies: int) =
 let private recompute (network: SpikingNetwork) batches kind =
     PreciseBatchNorm.Recompute(network, loader (), 0, batches, 4, kind, false, SingleProcess.Instance)
 
-/// A tiny network for the generated 1x6x5 MNIST-format images, with dropout (which draws from torch's generator).
-let private tinyNetwork = """snn 1
-network tiny(classes = 10) {
-  input [1, 6, 5]
-  neuron lif(tau = 2.0)
-  conv(4, 3); bn; lif
-  flatten; dropout(0.25)
-  linear(classes)
-}
-"""
+let private tinyNetwork = tinyMnistNetwork
 
 let private train (data: TempFolder) (run: string) (preciseBn: int) =
     let network = data.File "tiny.snn"
