@@ -26,6 +26,12 @@ public static class SystemReport
             new("CPU", CpuModel()),
             new("vector extensions", VectorExtensions()),
             new("bf16 on the CPU", Bf16Support.CpuLine(Bf16Support.ThisCpu())),
+            new("NNPACK", Nnpack.Enabled switch
+            {
+                false => "off (snn turns it off: graph-free convolutions run on training's backend)",
+                true => "on",
+                null => "unknown (libtorch_cpu's context symbols not found)",
+            }),
             new("threads", $"libtorch intra-op {torch.get_num_threads()}, logical processors {Environment.ProcessorCount}"),
         };
         facts.AddRange(CudaFacts());

@@ -37,6 +37,7 @@ public static class NativeRuntime
             if (OperatingSystem.IsLinux()) PrepareLinux();
             try { torch.InitializeDeviceType(DeviceType.CPU); }
             catch (Exception e) { throw new NativeRuntimeException($"libtorch could not be initialised: {Innermost(e).Message}"); }
+            Nnpack.TrySet(false);
             _loaded = true;
         }
     }

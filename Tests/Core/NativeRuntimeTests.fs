@@ -1,4 +1,4 @@
-// Tests of the native-runtime fix: the ELF version patch on a real libLibTorchSharp.so copy.
+// Tests of the native-runtime fixes: the ELF version patch on a real libLibTorchSharp.so copy, and NNPACK turned off at load.
 module SnnDsl.Tests.Core.NativeRuntimeTests
 
 open System.IO
@@ -41,5 +41,15 @@ let tests =
         }
         test "a file that is not ELF is refused with a clear message" {
             Expect.throwsT<InvalidDataException> (fun () -> ElfVersionPatch.FindVersionFlags(Array.zeroCreate 100, "X") |> ignore) "not ELF"
+        }
+    ]
+
+[<Tests>]
+let nnpackTests =
+    testList "Core.Runtime.Nnpack" [
+        test "loading libtorch turns NNPACK off (libtorch's default is on), so graph-free convolutions print no NNPACK warning" {
+            NativeRuntime.EnsureLoaded()
+            Expect.equal (Nnpack.Enabled |> Option.ofNullable) (Some false) "at::globalContext().userEnabledNNPACK() after load"
+            Expect.isTrue (Nnpack.TrySet false) "the switch's symbols are found in the loaded libtorch_cpu"
         }
     ]

@@ -113,6 +113,8 @@ let tests =
             Expect.equal code 0 $"exit code; stderr: {err}"
             for line in [ ".NET"; "TorchSharp"; "libtorch loaded from"; "vector extensions"; "bf16 on the CPU"; "CUDA"; "Open MPI"; "all "; "checks passed" ] do
                 Expect.stringContains out line $"prints {line}"
+            Expect.stringContains out "NNPACK                off" "NNPACK is reported off"
+            Expect.isFalse (err.Contains "NNPACK") $"no NNPACK warning on stderr: {err}"
             Expect.isFalse (out.Contains '\000') "no NUL byte (grep would call the log binary)"
             // the one run of the fp32 self-check: every estimator, the LIF spike pass in 4 reset forms, conv gradients
             let checks = out.Split('\n') |> Array.filter (fun l -> l.StartsWith "  ok  " || l.StartsWith "  FAIL  ")

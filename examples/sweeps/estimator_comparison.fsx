@@ -47,11 +47,15 @@ type SweepArgs =
             | Steps_Networks _ -> "networks that also get the T = 2 and 6 points of rate-m and bptt-m (default: every network)."
             | Bench_Batch _ -> "batch size of the snn bench runs (default 64)."
             | Bench_Iterations _ -> "timed iterations per snn bench configuration (default 3)."
-            | Precise_Bn -> "training batches over which the second evaluation recomputes BN's statistics (default 50, snn train's default)."
+            | Precise_Bn _ -> "training batches over which the second evaluation recomputes BN's statistics (default 50, snn train's default)."
             | Report_Only -> "only rewrite results.md from the points in --out."
 
 let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
-let args = ArgumentParser.Create<SweepArgs>(programName = "estimator_comparison.fsx").ParseCommandLine(fsi.CommandLineArgs |> Array.skip 1)
+/// The parsed flags; --help prints the usage and exits 0, a bad flag prints what is wrong and the usage and exits 1.
+let args =
+    try ArgumentParser.Create<SweepArgs>(programName = "estimator_comparison.fsx").ParseCommandLine(fsi.CommandLineArgs |> Array.skip 1)
+    with :? ArguParseException as e ->
+        if e.ErrorCode = ErrorCode.HelpText then (printfn "%s" e.Message; exit 0) else (eprintfn "%s" e.Message; exit 1)
 let scale = args.GetResult(Scale, 1.0)
 let seeds = args.GetResult(Seeds, 3)
 let networks = args.GetResult(Networks, "fashion_cnn,resnet_fashion").Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray

@@ -33,7 +33,11 @@ type SweepArgs =
             | Set_Values _ -> "a network parameter to sweep as name=v1,v2 (default: none)."
 
 let root = Path.GetFullPath(Path.Combine(__SOURCE_DIRECTORY__, "..", ".."))
-let args = ArgumentParser.Create<SweepArgs>(programName = "estimators_by_steps.fsx").ParseCommandLine(fsi.CommandLineArgs |> Array.skip 1)
+/// The parsed flags; --help prints the usage and exits 0, a bad flag prints what is wrong and the usage and exits 1.
+let args =
+    try ArgumentParser.Create<SweepArgs>(programName = "estimators_by_steps.fsx").ParseCommandLine(fsi.CommandLineArgs |> Array.skip 1)
+    with :? ArguParseException as e ->
+        if e.ErrorCode = ErrorCode.HelpText then (printfn "%s" e.Message; exit 0) else (eprintfn "%s" e.Message; exit 1)
 let split (s: string) = s.Split(',', StringSplitOptions.RemoveEmptyEntries) |> List.ofArray
 let estimators = args.GetResult(Estimators, "rate-m,bptt-m") |> split
 let steps = args.GetResult(Steps, "1,2,4") |> split |> List.map int

@@ -1,13 +1,13 @@
 // Gradient-alignment sweep (the paper's study): cosine of rate-M/rate-S gradients with BPTT-M against depth, over T and checkpoints.
-// Build first (dotnet build Runner), then:
+// Build first (./setup.sh, or dotnet build Runner -c Release), then:
 //   dotnet fsi examples/sweeps/gradient_alignment.fsx examples/networks/vgg11.snn [weights.safetensors ...] [--steps 1,2,4,8] [--batch 16] [--out alignment.png]
 // Without weights files it uses the seeded initialisation; the batch is a seeded synthetic one of the network's input shape.
-#r "../../Runner/bin/Debug/net10.0/linux-x64/TorchSharp.dll"
-#r "../../Runner/bin/Debug/net10.0/linux-x64/TorchSharp.PyBridge.dll"
-#r "../../Runner/bin/Debug/net10.0/linux-x64/SnnDsl.Dsl.dll"
-#r "../../Runner/bin/Debug/net10.0/linux-x64/SnnDsl.Core.dll"
-#r "../../Runner/bin/Debug/net10.0/linux-x64/ScottPlot.dll"
-#r "../../Runner/bin/Debug/net10.0/linux-x64/SkiaSharp.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/TorchSharp.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/TorchSharp.PyBridge.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Dsl.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/SnnDsl.Core.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/ScottPlot.dll"
+#r "../../Runner/bin/Release/net10.0/linux-x64/SkiaSharp.dll"
 
 open System
 open System.IO
