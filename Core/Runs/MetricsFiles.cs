@@ -9,12 +9,13 @@ namespace SnnDsl.Core.Runs;
 
 /// <summary>
 /// One row of metrics per epoch; Operations: the synaptic operations per test sample of that epoch's evaluation;
-/// SkippedSteps: steps dropped for a non-finite loss or gradient.
+/// SkippedSteps: steps dropped for a non-finite loss or gradient; PreciseBnSeconds: the part of EvalSeconds spent
+/// recomputing BN's statistics before the evaluation (console only, not a metrics.csv column).
 /// </summary>
 public sealed record EpochMetrics(
     int Epoch, double LearningRate, double TrainLoss, double TrainTop1, double TestLoss, double TestTop1, double TestTop5,
     double TrainSeconds, double EvalSeconds, double SamplesPerSecond, IReadOnlyDictionary<string, double> FiringRates,
-    SynapticOperations? Operations = null, int SkippedSteps = 0);
+    SynapticOperations? Operations = null, int SkippedSteps = 0, double PreciseBnSeconds = 0);
 
 /// <summary>The final numbers of a run.</summary>
 public sealed record TrainingSummary(IReadOnlyList<EpochMetrics> Epochs, double BestTop1, int BestEpoch);

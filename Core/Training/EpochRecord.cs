@@ -24,5 +24,5 @@ public sealed record EpochTraining(double LearningRate, double Loss, double Top1
     /// <summary>The epoch's metrics row: this training joined with the evaluation that followed it.</summary>
     public EpochMetrics Record(int epoch, EvaluationResult test, double evalSeconds) =>
         new(epoch, LearningRate, Loss, Top1, test.Loss, test.Top1, test.Top5, Seconds, evalSeconds, Samples / Seconds,
-            FiringRates, test.Operations, SkippedSteps);
+            FiringRates, test.Operations, SkippedSteps, test.PreciseBnSeconds);
 }

@@ -12,7 +12,7 @@ using SnnDsl.Core.Data.Sources;
 namespace SnnDsl.Core.Training;
 
 /// <summary>Loss and top-1/top-5 accuracy (percent) over a split, and the synaptic operations per sample of its forward passes.</summary>
-public sealed record EvaluationResult(double Loss, double Top1, double Top5, long Samples, SynapticOperations? Operations = null);
+public sealed record EvaluationResult(double Loss, double Top1, double Top5, long Samples, SynapticOperations? Operations = null, double PreciseBnSeconds = 0);
 
 public static class Evaluator
 {

@@ -166,11 +166,13 @@ public sealed class Trainer
     /// </summary>
     public EvaluationResult Validate(int epoch)
     {
+        var clock = Stopwatch.StartNew();
         PreciseBatchNorm.Recompute(Network, Data.Train, epoch, _config.Schedule.PreciseBnBatches, _config.Estimator.TimeSteps,
             _config.Estimator.Kind, Data.SequenceInput, _collective, _config.Runtime.Precision);
         _collective.Broadcast([.. Network.buffers()]);
+        double preciseBnSeconds = _config.Schedule.PreciseBnBatches > 0 ? clock.Elapsed.TotalSeconds : 0;
         return Evaluator.Run(Network, Data.Test, _config.Estimator.TimeSteps, Data.SequenceInput, _collective, _config.Schedule.LimitTestBatches,
-            _config.Runtime.Precision);
+            _config.Runtime.Precision) with { PreciseBnSeconds = preciseBnSeconds };
     }
 
     double ApplySchedule(int epoch)

@@ -39,8 +39,9 @@ type ConsoleProgress(interactive: bool) =
 
         member _.EpochFinished(m, best) =
             let rates = if m.FiringRates.Count = 0 then 0.0 else Seq.average m.FiringRates.Values
-            printfn "epoch %3d  lr %.4g  train loss %.4f top1 %6.2f%%  test loss %.4f top1 %6.2f%% top5 %6.2f%%  train %.1fs (%.0f samples/s) eval %.1fs  firing %.3f%s"
-                (m.Epoch + 1) m.LearningRate m.TrainLoss m.TrainTop1 m.TestLoss m.TestTop1 m.TestTop5 m.TrainSeconds m.SamplesPerSecond m.EvalSeconds rates
+            let precise = if m.PreciseBnSeconds > 0.0 then sprintf " (PreciseBN %.1fs)" m.PreciseBnSeconds else ""
+            printfn "epoch %3d  lr %.4g  train loss %.4f top1 %6.2f%%  test loss %.4f top1 %6.2f%% top5 %6.2f%%  train %.1fs (%.0f samples/s) eval %.1fs%s  firing %.3f%s"
+                (m.Epoch + 1) m.LearningRate m.TrainLoss m.TrainTop1 m.TestLoss m.TestTop1 m.TestTop5 m.TrainSeconds m.SamplesPerSecond m.EvalSeconds precise rates
                 (if best then "  *best" else "")
 
 /// A progress observer for the current console.

@@ -112,6 +112,8 @@ let tests =
                     Expect.isFalse (sameTensor t b[name]) $"{name}: recomputed"
                 else Expect.isTrue (sameTensor t b[name]) $"{name}: identical with and without PreciseBN (dropout's draws included)"
             Expect.equal plain.Epochs.Count 2 "two epochs"
+            Expect.all plain.Epochs (fun e -> e.PreciseBnSeconds = 0.0) "no recomputation, no time for it"
+            Expect.all precise.Epochs (fun e -> e.PreciseBnSeconds > 0.0 && e.PreciseBnSeconds <= e.EvalSeconds) "its time, part of the evaluation's"
             let code, out, err = runCli [| "eval"; data.File "precise"; "--checkpoint"; "last" |]
             Expect.equal code 0 $"eval runs: {err}"
             let recorded = precise.Epochs[1].TestTop1
