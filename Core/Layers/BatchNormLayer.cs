@@ -72,8 +72,17 @@ public sealed class BatchNormLayer : SpikingLayer
     {
         if (ctx.CumulativeStatistics is not null) return;
         using var _ = no_grad();
-        BatchesTracked.add_(1);
+        BatchesTracked.add_(One);
     }
+
+    /// <summary>
+    /// Scalars handed to libtorch are held for the whole call. TorchSharp 0.107 drops its reference to an implicitly
+    /// converted Scalar once it has read the handle, and leaves it to the finalizer (TorchSharp PR 1434), so a
+    /// collection triggered by another thread could free it while libtorch reads it. Suspected behind the rare
+    /// "Expected false to be true" in c10::Scalar::toLong from CountBatch in parallel test runs; a 300,000-call stress
+    /// with a thread collecting continuously did not reproduce it, so this is a precaution, not a proven fix.
+    /// </summary>
+    static readonly Scalar One = 1, Zero = 0.0;
 
     /// <summary>
     /// The spike pass is BPTT's forward bit for bit (docs/rate-bp.md): its output comes from the training-mode kernel
@@ -110,7 +119,8 @@ public sealed class BatchNormLayer : SpikingLayer
         if (ctx.Record) Record(ctx, mean, variance);
         UpdateRunning(mean.detach(), variance.detach(), count, momentum);
         CountBatch(ctx);
-        var normalised = (x - mean.view(shape)) * (variance.view(shape) + _spec.Eps).rsqrt();
+        using Scalar eps = _spec.Eps;
+        var normalised = (x - mean.view(shape)) * (variance.view(shape) + eps).rsqrt();
         return normalised * Weight.view(shape) + Bias.view(shape);
     }
 
@@ -125,8 +135,9 @@ public sealed class BatchNormLayer : SpikingLayer
     void UpdateRunning(Tensor mean, Tensor variance, long n, double m)
     {
         using var _ = no_grad();
-        RunningMean.mul_(1 - m).add_(mean, alpha: m);
-        RunningVar.mul_(1 - m).add_(variance * (n / Math.Max(n - 1.0, 1.0)), alpha: m);
+        using Scalar keep = 1 - m, weight = m, unbias = n / Math.Max(n - 1.0, 1.0);
+        RunningMean.mul_(keep).add_(mean, alpha: weight);
+        RunningVar.mul_(keep).add_(variance * unbias, alpha: weight);
     }
 
     // x̄: [B, C, ...]; μ = μ_s + (μ_r − sg(μ_r)), σ² = σ²_s + (σ²_r − sg(σ²_r))
@@ -143,7 +154,8 @@ public sealed class BatchNormLayer : SpikingLayer
         using var squared = centred.square();
         var varRate = BatchMean(squared, dims, shape, ctx.BatchNormSync);
         var variance = spikeVariance.view(shape) + (varRate - varRate.detach());
-        using var normalised = centred * (variance.clamp_min(0.0) + _spec.Eps).rsqrt();
+        using Scalar eps = _spec.Eps;
+        using var normalised = centred * (variance.clamp_min(Zero) + eps).rsqrt();
         using var scaled = normalised * Weight.view(shape);
         return scaled + Bias.view(shape);
     }
