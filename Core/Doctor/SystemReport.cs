@@ -28,7 +28,7 @@ public static class SystemReport
             new("bf16 on the CPU", Bf16Support.CpuLine(Bf16Support.ThisCpu())),
             new("NNPACK", Nnpack.Enabled switch
             {
-                false => "off (snn turns it off: graph-free convolutions run on training's backend)",
+                false => "off (snn turns it off at load)",
                 true => "on",
                 null => "unknown (libtorch_cpu's context symbols not found)",
             }),

@@ -4,12 +4,12 @@ using System.Runtime.InteropServices;
 namespace SnnDsl.Core.Runtime;
 
 /// <summary>
-/// libtorch routes some graph-free CPU convolutions (evaluation, PreciseBN, the synaptic-operation counter) to NNPACK
-/// and, where NNPACK cannot initialise (cpuinfo refuses many VMs), prints "Could not initialize NNPACK! Reason:
-/// Unsupported hardware." on every such call: 79 lines per epoch of the default job. Training's convolutions never take
-/// that path, so turning NNPACK off keeps evaluation on the backend that training uses and the output clean. TorchSharp
-/// exposes no switch for it; this calls <c>at::globalContext().setUserEnabledNNPACK(false)</c> through libtorch_cpu's
-/// exported symbols (the Itanium C++ ABI that Linux and macOS builds share).
+/// libtorch may route a graph-free CPU convolution to NNPACK, and where NNPACK cannot initialise (this project's EPYC
+/// VM: "Unsupported hardware") it prints "Could not initialize NNPACK! Reason: Unsupported hardware." on every such
+/// call: 79 lines per epoch of the default job, all during evaluation; training printed none. With NNPACK off those
+/// convolutions take libtorch's other CPU paths and the output is clean. TorchSharp exposes no switch for it; this
+/// calls <c>at::globalContext().setUserEnabledNNPACK(false)</c> through libtorch_cpu's exported symbols (the Itanium
+/// C++ ABI that Linux and macOS builds share).
 /// </summary>
 public static unsafe class Nnpack
 {
