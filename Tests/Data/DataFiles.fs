@@ -52,7 +52,6 @@ let randomBytes (seed: int) (n: int) =
     Random(seed).NextBytes bytes
     bytes
 
-/// Writes the four MNIST-style files (train n, test m; 6×5 images) and returns their contents.
 /// A tiny network for the 1x6x5 images writeMnist writes, with dropout (which draws from torch's generator, so resume
 /// must restore it).
 let tinyMnistNetwork = """snn 1
@@ -65,6 +64,7 @@ network tiny(classes = 10) {
 }
 """
 
+/// Writes the four MNIST-style files (train n, test m; 6×5 images) and returns their contents.
 let writeMnist (folder: string) (gz: bool) (nTrain: int) (nTest: int) =
     let ext = if gz then ".gz" else ""
     let write prefix n seed =
@@ -74,6 +74,24 @@ let writeMnist (folder: string) (gz: bool) (nTrain: int) (nTest: int) =
         writeBytes (Path.Combine(folder, $"{prefix}-labels-idx1-ubyte{ext}")) (idxLabels labels)
         pixels, labels
     write "train" nTrain 1, write "t10k" nTest 2
+
+/// A temporary folder with writeMnist's images (16 training, 8 test) and `network` saved as NAME.snn: the folder and that
+/// file's path.
+let tinyMnistFolder (name: string) (network: string) =
+    let data = new TempFolder()
+    writeMnist data.Path false 16 8 |> ignore
+    File.WriteAllText(data.File (name + ".snn"), network)
+    data, data.File (name + ".snn")
+
+/// `snn train NETWORK` for one epoch on the MNIST-format folder `data` (writeMnist's images): estimator, T = 3, batch 8,
+/// SLTT-K's K = 2, into `run`, with `extra` flags; the exit code and stderr.
+let trainOnTinyMnist (data: string) (network: string) (estimator: string) (run: string) (extra: string list) =
+    let code, _, err =
+        SnnDsl.Tests.Support.runCli
+            [| yield! [ "train"; network; "--dataset"; "mnist"; "--data"; data; "--estimator"; estimator; "-T"; "3"; "--epochs"; "1"
+                        "--batch-size"; "8"; "--sltt-k"; "2"; "--run-dir"; run; "--no-plot" ]
+               yield! extra |]
+    code, err
 
 /// CIFAR records: labelBytes label bytes then 3072 pixels per record; returns (bytes, pixels, labels).
 let cifarRecords (seed: int) (n: int) (labelOf: int -> byte[]) =

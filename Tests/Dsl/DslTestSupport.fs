@@ -43,6 +43,12 @@ let expectNetwork (text: string) =
     Expect.isNotNull result.Network "a network"
     result
 
+/// The neuron of a network whose only layer is a neuron layer, `body` written as in `networkWith`.
+let onlyNeuronOf (body: string) =
+    match List.ofSeq (nonNull (expectNetwork (networkWith body)).Network).Layers with
+    | [ :? NeuronLayerSpec as n ] -> n.Neuron
+    | other -> failtestf "expected one neuron layer, got %A" other
+
 /// The repository root, found by walking up from the test assembly to the folder holding SnnDsl.sln.
 let repoRoot =
     let rec up (dir: DirectoryInfo | null) =

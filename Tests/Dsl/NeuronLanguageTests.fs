@@ -8,23 +8,17 @@ open SnnDsl.Dsl.Model
 open SnnDsl.Dsl.Model.Neurons
 open SnnDsl.Tests.Dsl.DslTestSupport
 
-let private neuronOf (text: string) =
-    let result = expectNetwork (networkWith text)
-    match (nonNull result.Network).Layers |> List.ofSeq |> List.last with
-    | :? NeuronLayerSpec as n -> n.Neuron
-    | other -> failtestf "not a neuron layer: %A" other
-
 [<Tests>]
 let tests =
     testList "Dsl.Neurons" [
         for info in NeuronCatalog.All do
             test $"'{info.Name}' binds with the paper's defaults, and a declaration sets them" {
-                Expect.equal (neuronOf $"  {info.Name}") (NeuronSpec(Kind = info.Name)) "defaults"
-                Expect.equal (neuronOf $"  neuron {info.Name}(threshold = 0.5)\n  {info.Name}") (NeuronSpec(Kind = info.Name, Threshold = 0.5)) "declared"
+                Expect.equal (onlyNeuronOf $"  {info.Name}") (NeuronSpec(Kind = info.Name)) "defaults"
+                Expect.equal (onlyNeuronOf $"  neuron {info.Name}(threshold = 0.5)\n  {info.Name}") (NeuronSpec(Kind = info.Name, Threshold = 0.5)) "declared"
             }
         test "alif takes tau_adapt and beta; plif lif's arguments" {
-            Expect.equal (neuronOf "  alif(tau_adapt = 4, beta = 0.2, decay = 0.5)") (NeuronSpec(Kind = "alif", TauAdapt = 4.0, Beta = 0.2, Tau = 2.0)) "alif"
-            Expect.equal (neuronOf "  plif(tau = 3, reset = hard, surrogate = erf)") (NeuronSpec(Kind = "plif", Tau = 3.0, Reset = ResetMode.Hard, Surrogate = SurrogateSpec.Of "erf")) "plif"
+            Expect.equal (onlyNeuronOf "  alif(tau_adapt = 4, beta = 0.2, decay = 0.5)") (NeuronSpec(Kind = "alif", TauAdapt = 4.0, Beta = 0.2, Tau = 2.0)) "alif"
+            Expect.equal (onlyNeuronOf "  plif(tau = 3, reset = hard, surrogate = erf)") (NeuronSpec(Kind = "plif", Tau = 3.0, Reset = ResetMode.Hard, Surrogate = SurrogateSpec.Of "erf")) "plif"
         }
         test "plif's learnable decay is a parameter of the network, one scalar per layer" {
             let result = expectNetwork (networkWith "  conv(4, 3); n: plif\n  flatten; linear(classes)")

@@ -7,11 +7,7 @@ open SnnDsl.Dsl.Model.Surrogates
 open SnnDsl.Tests.Dsl.DslTestSupport
 
 /// The surrogate of the only neuron layer of a one-layer network.
-let private surrogateOf (layer: string) =
-    let result = expectNetwork (networkWith $"  {layer}")
-    match List.ofSeq (nonNull result.Network).Layers with
-    | [ :? NeuronLayerSpec as n ] -> n.Neuron.SurrogateOrDefault
-    | other -> failtestf "unexpected layers %A" other
+let private surrogateOf (layer: string) = (onlyNeuronOf $"  {layer}").SurrogateOrDefault
 
 [<Tests>]
 let tests =

@@ -22,14 +22,11 @@ network tiny(classes = 10) {
 let tests =
     testSequenced <| testList "Runner.EvalOperations" [
         test "ottt, sltt and sltt-k train; summary.json and snn eval give ACs, MACs and energy per sample" {
-            use data = new TempFolder()
-            writeMnist data.Path false 16 8 |> ignore
-            File.WriteAllText(data.File "tiny.snn", tinyNetwork)
+            let data, tiny = tinyMnistFolder "tiny" tinyNetwork
+            use _ = data
             for estimator in [ "ottt"; "sltt"; "sltt-k" ] do
                 let run = data.File ("run-" + estimator)
-                let code, _, err =
-                    runCli [| "train"; data.File "tiny.snn"; "--dataset"; "mnist"; "--data"; data.Path; "--estimator"; estimator
-                              "-T"; "3"; "--epochs"; "1"; "--batch-size"; "8"; "--sltt-k"; "2"; "--run-dir"; run; "--no-plot" |]
+                let code, err = trainOnTinyMnist data.Path tiny estimator run []
                 Expect.equal code 0 $"{estimator} trains; stderr: {err}"
                 use summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "summary.json")))
                 let number (key: string) = summary.RootElement.GetProperty(key).GetDouble()
@@ -45,11 +42,10 @@ let tests =
             Expect.stringContains out "uJ per sample (0.9 pJ/AC, 4.6 pJ/MAC, 45 nm, Horowitz ISSCC 2014)" "totals and source"
         }
         test "--sltt-k outside 1..T exits 1 with one sentence" {
-            use data = new TempFolder()
-            writeMnist data.Path false 16 8 |> ignore
-            File.WriteAllText(data.File "tiny.snn", tinyNetwork)
+            let data, tiny = tinyMnistFolder "tiny" tinyNetwork
+            use _ = data
             let code, _, err =
-                runCli [| "train"; data.File "tiny.snn"; "--dataset"; "mnist"; "--data"; data.Path; "--estimator"; "sltt-k"
+                runCli [| "train"; tiny; "--dataset"; "mnist"; "--data"; data.Path; "--estimator"; "sltt-k"
                           "-T"; "2"; "--sltt-k"; "5"; "--run-dir"; data.File "r"; "--no-plot" |]
             Expect.equal code 1 "user error"
             Expect.stringContains err "--sltt-k 5 must be between 1 and T = 2" "names the setting"

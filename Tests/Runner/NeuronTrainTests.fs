@@ -26,14 +26,11 @@ let private estimators = [ "rate-m"; "rate-s"; "bptt-m"; "bptt-s"; "ottt"; "sltt
 let tests =
     testSequenced <| testList "Runner.Neurons" [
         test "plif and alif train under every estimator from the command line; PLIF's w moves from −ln(τ − 1)" {
-            use data = new TempFolder()
-            writeMnist data.Path false 16 8 |> ignore
-            File.WriteAllText(data.File "mixed.snn", network)
+            let data, mixed = tinyMnistFolder "mixed" network
+            use _ = data
             for estimator in estimators do
                 let run = data.File ("run-" + estimator)
-                let code, _, err =
-                    runCli [| "train"; data.File "mixed.snn"; "--dataset"; "mnist"; "--data"; data.Path; "--estimator"; estimator
-                              "-T"; "3"; "--epochs"; "1"; "--batch-size"; "8"; "--sltt-k"; "2"; "--lr"; "0.5"; "--run-dir"; run; "--no-plot" |]
+                let code, err = trainOnTinyMnist data.Path mixed estimator run [ "--lr"; "0.5" ]
                 Expect.equal code 0 $"{estimator} trains; stderr: {err}"
                 let weights = Safetensors.LoadStateDict(Path.Combine(run, "checkpoints", "last", "model.safetensors"))
                 Expect.isTrue (weights.ContainsKey "p.w") $"{estimator}: the checkpoint holds p.w"
